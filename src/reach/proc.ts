@@ -1,0 +1,246 @@
+// Reading a process from the outside through /proc. Every reader tolerates the process
+// vanishing between two reads: it returns undefined or an empty list instead of throwing.
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  /** R running, S sleeping, D disk sleep, Z zombie, T stopped, ... */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  threads: number;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function readStat(pid: number, tid?: number): ProcStat | undefined {
+  const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+  const text = readText(path);
+  if (!text) return undefined;
+  // comm is in parentheses and may itself contain spaces and parentheses.
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  const rest = text.slice(close + 2).split(' ');
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid: Number(rest[1]),
+    pgrp: Number(rest[2]),
+    utimeTicks: Number(rest[11]),
+    stimeTicks: Number(rest[12]),
+    threads: Number(rest[17]),
+  };
+}
+
+/** Alive means present and not a zombie: kill(pid, 0) also succeeds on a zombie. */
+export function isAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+export function readCmdline(pid: number): string[] {
+  const text = readText(`/proc/${pid}/cmdline`);
+  if (!text) return [];
+  return text.split('\0').filter((part, i, all) => part !== '' || i < all.length - 1);
+}
+
+export function readEnvironVariable(pid: number, name: string): string | undefined {
+  const text = readText(`/proc/${pid}/environ`);
+  if (!text) return undefined;
+  const prefix = `${name}=`;
+  return text.split('\0').find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
+}
+
+export function readLink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+export function readStatusFields(pid: number, tid?: number): Map<string, string> {
+  const path = tid === undefined ? `/proc/${pid}/status` : `/proc/${pid}/task/${tid}/status`;
+  const fields = new Map<string, string>();
+  for (const line of (readText(path) ?? '').split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** Whether the process catches / ignores a signal, from SigCgt and SigIgn in /proc/<pid>/status. */
+export function signalDisposition(pid: number, signalNumber: number): 'caught' | 'ignored' | 'default' | 'unknown' {
+  const fields = readStatusFields(pid);
+  const bit = 1n << BigInt(signalNumber - 1);
+  const caught = fields.get('SigCgt');
+  const ignored = fields.get('SigIgn');
+  if (caught === undefined || ignored === undefined) return 'unknown';
+  if (BigInt(`0x${ignored}`) & bit) return 'ignored';
+  if (BigInt(`0x${caught}`) & bit) return 'caught';
+  return 'default';
+}
+
+export function socketInodes(pid: number): Set<number> {
+  const inodes = new Set<number>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    const target = readLink(`/proc/${pid}/fd/${fd}`);
+    const match = target && /^socket:\[(\d+)\]$/.exec(target);
+    if (match) inodes.add(Number(match[1]));
+  }
+  return inodes;
+}
+
+export interface SocketRow {
+  protocol: 'tcp' | 'tcp6' | 'udp' | 'udp6';
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  state: string;
+  inode: number;
+}
+
+const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED', '02': 'SYN_SENT', '03': 'SYN_RECV', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT', '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0A': 'LISTEN', '0B': 'CLOSING',
+};
+
+function decodeAddress(hex: string): string {
+  if (hex.length === 8) {
+    // IPv4, one little-endian 32-bit word.
+    const bytes = hex.match(/../g)!.map((b) => parseInt(b, 16)).reverse();
+    return bytes.join('.');
+  }
+  // IPv6: four little-endian 32-bit words.
+  const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(''));
+  const groups = words.join('').match(/.{4}/g)!.map((g) => parseInt(g, 16).toString(16));
+  const v4mapped = groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff';
+  if (v4mapped) return decodeAddress(hex.slice(24));
+  return compressIpv6(groups);
+}
+
+function compressIpv6(groups: string[]): string {
+  const text = groups.join(':');
+  const longest = text.match(/(^|:)0(:0)+(:|$)/g)?.sort((a, b) => b.length - a.length)[0];
+  return longest ? text.replace(longest, '::') : text;
+}
+
+/** Sockets of the network namespace the pid lives in, as /proc/<pid>/net/* shows them. */
+export function readSocketTable(pid: number): SocketRow[] {
+  const rows: SocketRow[] = [];
+  for (const protocol of ['tcp', 'tcp6', 'udp', 'udp6'] as const) {
+    const text = readText(`/proc/${pid}/net/${protocol}`);
+    if (!text) continue;
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10) continue;
+      const [local, remote, state] = [cols[1]!, cols[2]!, cols[3]!];
+      const [localHex, localPort] = local.split(':');
+      const [remoteHex, remotePort] = remote.split(':');
+      rows.push({
+        protocol,
+        localAddress: decodeAddress(localHex!),
+        localPort: parseInt(localPort!, 16),
+        remoteAddress: decodeAddress(remoteHex!),
+        remotePort: parseInt(remotePort!, 16),
+        state: protocol.startsWith('tcp') ? (TCP_STATES[state] ?? state) : 'UNCONN',
+        inode: Number(cols[9]),
+      });
+    }
+  }
+  return rows;
+}
+
+/** The sockets this pid holds (its fds matched against its namespace's tables). */
+export function processSockets(pid: number): SocketRow[] {
+  const inodes = socketInodes(pid);
+  return readSocketTable(pid).filter((row) => inodes.has(row.inode));
+}
+
+export function listeningTcp(pid: number): SocketRow[] {
+  return processSockets(pid).filter((row) => row.state === 'LISTEN');
+}
+
+export interface ThreadInfo {
+  tid: number;
+  name: string;
+  state: string;
+  wchan?: string;
+  syscall?: string;
+  voluntarySwitches?: number;
+}
+
+const SYSCALL_NAMES: Record<number, string> = {
+  0: 'read', 1: 'write', 7: 'poll', 23: 'select', 35: 'nanosleep', 61: 'wait4', 202: 'futex',
+  232: 'epoll_wait', 270: 'pselect6', 271: 'ppoll', 281: 'epoll_pwait', 230: 'clock_nanosleep',
+  247: 'waitid', 43: 'accept', 288: 'accept4', 45: 'recvfrom', 47: 'recvmsg', 441: 'epoll_pwait2',
+};
+
+export function readThreads(pid: number): ThreadInfo[] {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tids.map((tidText) => {
+    const tid = Number(tidText);
+    const stat = readStat(pid, tid);
+    const wchan = readText(`/proc/${pid}/task/${tid}/wchan`)?.trim();
+    const syscallText = readText(`/proc/${pid}/task/${tid}/syscall`)?.trim();
+    const syscallNumber = syscallText ? Number(syscallText.split(' ')[0]) : NaN;
+    const syscall = Number.isNaN(syscallNumber)
+      ? syscallText || undefined
+      : (SYSCALL_NAMES[syscallNumber] ?? `syscall ${syscallNumber}`);
+    const switches = readStatusFields(pid, tid).get('voluntary_ctxt_switches');
+    return {
+      tid,
+      name: stat?.comm ?? '?',
+      state: stat?.state ?? '?',
+      wchan: wchan && wchan !== '0' ? wchan : undefined,
+      syscall,
+      voluntarySwitches: switches === undefined ? undefined : Number(switches),
+    };
+  });
+}
+
+export function readChildren(pid: number): number[] {
+  const children: number[] = [];
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return children;
+  }
+  for (const tid of tids) {
+    const text = readText(`/proc/${pid}/task/${tid}/children`) ?? '';
+    for (const child of text.trim().split(/\s+/)) if (child) children.push(Number(child));
+  }
+  return children;
+}
+
+/** Finds which process holds a socket inode (slow: scans every process; only for error messages). */
+export function findSocketOwner(inode: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (socketInodes(Number(entry)).has(inode)) return Number(entry);
+  }
+  return undefined;
+}

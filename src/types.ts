@@ -1,0 +1,109 @@
+// The contracts between the stages: reach → probe → inspect → explain → report.
+// Plain data only, so every stage can be tested and serialised on its own.
+
+export type Runtime = { kind: 'node'; version?: string } | { kind: 'other'; executable?: string };
+
+export interface Target {
+  pid: number;
+  runtime: Runtime;
+  command: string;
+  cwd?: string;
+  reachedBy: 'attach' | 'spawn';
+}
+
+export interface PackageRef {
+  name: string;
+  version?: string;
+}
+
+export interface SourceLocation {
+  /** Absolute path or URL as the target knows it. */
+  url: string;
+  /** Path relative to the target's working directory when inside it, else the absolute path. */
+  file: string;
+  /** 1-based. */
+  line: number;
+  column: number;
+  functionName?: string;
+  package?: PackageRef;
+  /** Node's own code (node:...): not a place a user can fix. */
+  internal: boolean;
+}
+
+export type HandleKind =
+  | 'timer' | 'tcp-socket' | 'tcp-server' | 'pipe-server' | 'udp-socket' | 'pipe' | 'tty' | 'stdio'
+  | 'child-process' | 'worker-thread' | 'message-port' | 'fs-watcher' | 'signal' | 'request'
+  | 'os-thread' | 'other';
+
+export interface Handle {
+  kind: HandleKind;
+  /** Keeps the event loop alive: referenced and active. */
+  blocking: boolean;
+  /** Node's own words for it, e.g. "Timeout every 1000 ms (next due in 512 ms)". */
+  label: string;
+  details: Record<string, string | number | boolean | null>;
+  owner?: SourceLocation;
+  /** Why it is not blocking, when it is not. */
+  notBlockingBecause?: string;
+}
+
+export interface StackFrame {
+  functionName: string;
+  location?: SourceLocation;
+}
+
+export interface Snapshot {
+  source: 'inspector' | 'proc';
+  takenAtMs: number;
+  handles: Handle[];
+  /** The JS stack of a busy main thread (taken with Debugger.pause). */
+  busyStack?: StackFrame[];
+  /** OS-level view: always present for non-Node targets and when the inspector fails. */
+  threads?: Array<{ tid: number; name: string; state: string; wchan?: string; syscall?: string }>;
+  notes: string[];
+}
+
+export interface UsageSample {
+  atMs: number;
+  cpuPercent: number;
+  rssBytes: number;
+}
+
+export type Outcome =
+  /** Exited before the mercy ran out. */
+  | 'exited'
+  /** Still alive at the mercy deadline. */
+  | 'still-alive'
+  /** Exited, but only after the mercy (the snapshot was being taken). */
+  | 'exited-late'
+  /** Died at once: no listener for the signal, so Node's default action killed it. */
+  | 'not-graceful'
+  /** Ignores the signal entirely (SIG_IGN, or a Node process running as PID 1). */
+  | 'ignored';
+
+export interface Verdict {
+  outcome: Outcome;
+  signal: string;
+  mercyMs: number;
+  /** Time from the signal to the exit, when it exited. */
+  exitedAfterMs?: number;
+  /** CPU was near 100 % at the deadline. */
+  busy: boolean;
+  hadListener?: boolean;
+  samples: UsageSample[];
+  killed: boolean;
+}
+
+export type Severity = 'blocks' | 'warning' | 'harmless';
+
+export interface Finding {
+  id: string;
+  title: string;
+  severity: Severity;
+  owner?: PackageRef;
+  /** Where in the app (or library) the handles come from. */
+  location?: SourceLocation;
+  why: string;
+  fix: string;
+  handles: Handle[];
+}
