@@ -1,0 +1,24 @@
+// Applies the rules in order; each handle is explained once. Whatever no specific rule
+// claims is still explained by the generic rule: nothing is hidden.
+import type { Finding, Snapshot } from '../types.js';
+import type { Rule } from './rule.js';
+import { busyMainThread } from './rules/busy-main-thread.js';
+import { genericHandles } from './rules/generic.js';
+
+/** Specific culprit rules first, the generic fallback last. */
+export const RULES: Rule[] = [busyMainThread, genericHandles];
+
+const SEVERITY_ORDER = { blocks: 0, warning: 1, harmless: 2 } as const;
+
+export function explain(snapshot: Snapshot, rules: Rule[] = RULES): Finding[] {
+  let remaining = snapshot.handles.filter((handle) => handle.blocking);
+  const findings: Finding[] = [];
+  for (const rule of rules) {
+    const found = rule.explain(remaining, snapshot);
+    const claimed = new Set(found.flatMap((finding) => finding.handles));
+    remaining = remaining.filter((handle) => !claimed.has(handle));
+    findings.push(...found);
+  }
+  // Stable sort: within one severity, rule order (specific before generic) is kept.
+  return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+}

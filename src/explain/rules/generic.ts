@@ -1,0 +1,81 @@
+// The fallback: one finding per (owner, kind) with Node-level advice for that kind of handle.
+import type { Finding, Handle, HandleKind, PackageRef, SourceLocation } from '../../types.js';
+import type { Rule } from '../rule.js';
+
+interface Advice { why: string; fix: string }
+
+function adviceFor(handle: Handle): Advice {
+  const d = handle.details;
+  switch (handle.kind) {
+    case 'timer':
+      return d.repeat
+        ? { why: 'a repeating timer (setInterval) re-arms itself forever and keeps the event loop alive', fix: 'clearInterval(timer) in your shutdown handler, or timer.unref() if it must not hold the process' }
+        : { why: `a pending setTimeout keeps the event loop alive until it fires${d.dueIn !== undefined ? ` (in ${d.dueIn} ms)` : ''}`, fix: 'clearTimeout(timer) in your shutdown handler, or timer.unref()' };
+    case 'tcp-server':
+    case 'pipe-server':
+      return { why: 'a listening server keeps the event loop alive until it is closed', fix: 'server.close() in your shutdown handler' };
+    case 'tcp-socket':
+      if (d.accepted) {
+        return d.inFlight
+          ? { why: 'a response is still in flight on a connection of your server: server.close() waits for every open connection', fix: 'finish or abort long responses on shutdown; after a grace period call server.closeAllConnections() (Node ≥ 18.2)' }
+          : { why: 'an open connection of your server: server.close() waits for every connection to end', fix: 'server.closeIdleConnections() (Node ≥ 18.2; close() does it itself since Node 19), then server.closeAllConnections() after a grace period' };
+      }
+      return { why: 'an open outgoing connection keeps the event loop alive', fix: 'close the client that owns it (client.close(), quit(), end() or socket.destroy()) in your shutdown handler' };
+    case 'child-process':
+      return { why: 'a running child process keeps the parent alive until it exits', fix: "child.kill() in your shutdown handler (or child.unref() if it may outlive you)" };
+    case 'worker-thread':
+      return { why: 'a running worker thread keeps the process alive', fix: 'await worker.terminate() (or post it a stop message) in your shutdown handler; worker.unref() if it must not hold the process' };
+    case 'message-port':
+      return { why: "a MessagePort with a 'message' listener keeps the loop alive", fix: 'port.close() or port.unref()' };
+    case 'fs-watcher':
+      return { why: 'a file watcher keeps the event loop alive', fix: 'watcher.close() in your shutdown handler' };
+    case 'udp-socket':
+      return { why: 'a bound UDP socket keeps the event loop alive', fix: 'socket.close() in your shutdown handler' };
+    case 'stdio':
+    case 'tty':
+      return { why: 'standard input is being read: it waits for more input forever', fix: 'process.stdin.pause() / readline interface.close() on shutdown' };
+    case 'pipe':
+      return { why: 'an open pipe stream keeps the event loop alive', fix: 'end() or destroy() the stream on shutdown' };
+    case 'request':
+      return { why: 'a pending operation (file system, DNS) keeps the loop alive until it completes', fix: 'it ends by itself when the operation completes; if it never does, look at what issued it' };
+    default:
+      return { why: 'a referenced handle keeps the event loop alive', fix: 'close it, or unref() it if it must not hold the process' };
+  }
+}
+
+const KIND_ORDER: HandleKind[] = ['tcp-server', 'pipe-server', 'tcp-socket', 'child-process', 'worker-thread', 'timer', 'udp-socket', 'fs-watcher', 'message-port', 'pipe', 'stdio', 'tty', 'request', 'other'];
+
+function ownerKey(owner: SourceLocation | undefined): string {
+  if (!owner) return '?';
+  return owner.package ? `${owner.package.name}@${owner.package.version ?? '?'}` : owner.internal ? 'node' : owner.file;
+}
+
+export const genericHandles: Rule = {
+  id: 'generic',
+  explain(handles) {
+    const groups = new Map<string, Handle[]>();
+    for (const handle of handles) {
+      // Timers split by repeat vs one-shot (different advice); everything else by kind.
+      const variant = handle.kind === 'timer' ? (handle.details.repeat ? 'interval' : 'timeout') : handle.kind === 'tcp-socket' ? (handle.details.accepted ? 'server-connection' : 'client') : handle.kind;
+      const key = `${ownerKey(handle.owner)}|${variant}`;
+      groups.set(key, [...(groups.get(key) ?? []), handle]);
+    }
+    const findings: Finding[] = [];
+    for (const [key, group] of groups) {
+      const first = group[0]!;
+      const advice = adviceFor(first);
+      const owner: PackageRef | undefined = first.owner?.package;
+      findings.push({
+        id: `generic/${key.split('|')[1]}`,
+        title: group.length === 1 ? first.label : `${group.length} × ${first.label}`,
+        severity: 'blocks',
+        owner,
+        location: group.map((h) => h.owner).find((o) => o && !o.internal) ?? first.owner,
+        why: advice.why,
+        fix: advice.fix,
+        handles: group,
+      });
+    }
+    return findings.sort((a, b) => KIND_ORDER.indexOf(a.handles[0]!.kind) - KIND_ORDER.indexOf(b.handles[0]!.kind));
+  },
+};

@@ -1,0 +1,158 @@
+// Code that runs INSIDE the target process (sent with Runtime.callFunctionOn).
+// It only reads: it creates no handle, keeps no reference after it returns, and restores the
+// one setting it touches (process.report.excludeNetwork). Its source is sent as text, so it
+// must be self-contained: no imports, no helpers from outside its own body.
+
+/** What one raw resource looks like when it leaves the target (JSON). */
+export interface RawItem {
+  type: string;
+  refed: boolean;
+  fd?: number;
+  /** Indexes into the returned function list, most telling owner first. */
+  owners: number[];
+  details: Record<string, string | number | boolean | null | undefined>;
+}
+
+export interface RawCollection {
+  items: RawItem[];
+  libuv: Array<{ type: string; active: boolean; refed: boolean; fd?: number; pid?: number; local?: string; remote?: string }>;
+  functionNames: string[];
+  timersReachable: boolean;
+  cwd: string;
+}
+
+/* eslint-disable */
+export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any): { json: string; functions: Function[] } {
+  const functions: Function[] = [];
+  const indexOfFunction = new Map<Function, number>();
+  const remember = (fn: unknown): number[] => {
+    if (typeof fn !== 'function') return [];
+    let index = indexOfFunction.get(fn);
+    if (index === undefined) {
+      index = functions.length;
+      functions.push(fn);
+      indexOfFunction.set(fn, index);
+    }
+    return [index];
+  };
+  const listenerOwners = (emitter: any, events: string[]): number[] => {
+    const owners: number[] = [];
+    if (!emitter || typeof emitter.listeners !== 'function') return owners;
+    for (const event of events) {
+      for (const listener of emitter.listeners(event)) owners.push(...remember(listener));
+    }
+    return owners;
+  };
+  const endpoint = (address: unknown, port: unknown) =>
+    address === undefined || address === null ? undefined : `${String(address).includes(':') ? `[${address}]` : address}:${port}`;
+
+  const items: RawItem[] = [];
+  const handles: any[] = (process as any)._getActiveHandles();
+  const childStdio = new Map<unknown, number>();
+  for (const handle of handles) {
+    if (handle && handle.constructor && handle.constructor.name === 'ChildProcess') {
+      for (const stream of handle.stdio ?? []) if (stream) childStdio.set(stream, handle.pid);
+    }
+  }
+  const stdio = new Map<unknown, string>([[process.stdin, 'stdin'], [process.stdout, 'stdout'], [process.stderr, 'stderr']].filter(([s]) => s) as any);
+
+  for (const handle of handles) {
+    const ctor = handle?.constructor?.name ?? typeof handle;
+    const wrap = handle?._handle?.constructor?.name;
+    const fd = typeof handle?._handle?.fd === 'number' && handle._handle.fd >= 0 ? handle._handle.fd : undefined;
+    if (ctor === 'ChildProcess') {
+      items.push({ type: 'child-process', refed: true, owners: listenerOwners(handle, ['exit', 'close', 'error']),
+        details: { pid: handle.pid, command: (handle.spawnargs ?? []).join(' ') } });
+    } else if (ctor === 'FSWatcher' || ctor === 'StatWatcher') {
+      items.push({ type: 'fs-watcher', refed: true, owners: listenerOwners(handle, ['change', 'rename']),
+        details: { watcher: ctor } });
+    } else if (wrap === 'UDP' || (ctor === 'Socket' && typeof handle.address === 'function' && handle.type)) {
+      let address: any = {};
+      try { address = handle.address(); } catch {}
+      items.push({ type: 'udp-socket', refed: true, fd, owners: listenerOwners(handle, ['message', 'listening']),
+        details: { local: endpoint(address.address, address.port) } });
+    } else if (typeof handle?.listen === 'function' && typeof handle?.address === 'function') {
+      let address: any = null;
+      try { address = handle.address(); } catch {}
+      const local = typeof address === 'string' ? address : address ? endpoint(address.address, address.port) : undefined;
+      items.push({ type: wrap === 'Pipe' ? 'pipe-server' : 'tcp-server', refed: true, fd,
+        owners: [...listenerOwners(handle, ['request', 'upgrade', 'connection']), ...listenerOwners(handle, ['listening', 'close'])],
+        details: { local, connections: handle._connections, server: ctor } });
+    } else if (wrap === 'TCP' || wrap === 'Pipe' || wrap === 'TTY' || ctor === 'Socket' || ctor === 'TLSSocket' || ctor === 'WriteStream' || ctor === 'ReadStream') {
+      const server = handle.server;
+      let serverAddress: any = null;
+      try { serverAddress = server?.address?.(); } catch {}
+      const stream = stdio.get(handle);
+      items.push({
+        type: stream ? 'stdio' : wrap === 'TCP' ? 'tcp-socket' : wrap === 'TTY' ? 'tty' : 'pipe',
+        refed: true, fd,
+        owners: server
+          ? [...listenerOwners(server, ['request', 'upgrade', 'connection'])]
+          : [...listenerOwners(handle, ['connect', 'data', 'readable', 'end', 'close', 'error', 'timeout']),
+             ...listenerOwners(handle._httpMessage, ['response', 'socket', 'error'])],
+        details: {
+          stdio: stream,
+          local: endpoint(handle.localAddress, handle.localPort),
+          remote: endpoint(handle.remoteAddress, handle.remotePort),
+          // Accepted by a server of this process (the server may be closed already: no address).
+          accepted: server ? true : undefined,
+          server: serverAddress ? (typeof serverAddress === 'string' ? serverAddress : endpoint(serverAddress.address, serverAddress.port)) : undefined,
+          // A response (server side) or request (client side) still in flight on this socket.
+          inFlight: handle._httpMessage ? (server ? `response to ${handle._httpMessage.req?.method} ${handle._httpMessage.req?.url}` : `request ${handle._httpMessage.method} ${handle._httpMessage.path}`) : undefined,
+          childPid: childStdio.get(handle),
+          reading: handle.readableFlowing === true || handle._readableState?.reading === true,
+        },
+      });
+    } else if (ctor === 'MessagePort') {
+      items.push({ type: 'message-port', refed: true, owners: listenerOwners(handle, ['message']), details: {} });
+    } else {
+      items.push({ type: 'other', refed: true, fd, owners: [], details: { constructor: ctor, wrap } });
+    }
+  }
+
+  // Timers live in the timer lists, one list per duration; all of them share one libuv timer.
+  let timersReachable = false;
+  if (timerListMap && typeof timerListMap === 'object') {
+    timersReachable = true;
+    const now = typeof timersBinding?.getLibuvNow === 'function' ? timersBinding.getLibuvNow() : undefined;
+    for (const key of Object.keys(timerListMap)) {
+      const list = timerListMap[key];
+      for (let timer = list?._idleNext; timer && timer !== list; timer = timer._idleNext) {
+        const delay = timer._idleTimeout;
+        const dueIn = now === undefined ? undefined : Math.max(0, Math.round(timer._idleStart + delay - now));
+        const callback = timer._onTimeout;
+        items.push({
+          type: 'timer', refed: typeof timer.hasRef === 'function' ? timer.hasRef() : true,
+          owners: remember(callback),
+          details: { delay, repeat: timer._repeat ?? null, dueIn, callback: callback?.name || undefined },
+        });
+      }
+    }
+  }
+
+  for (const request of (process as any)._getActiveRequests()) {
+    items.push({ type: 'request', refed: true, owners: remember(request?.oncomplete),
+      details: { request: request?.constructor?.name, hostname: request?.hostname } });
+  }
+
+  // The libuv view: the only place that shows unref'd handles, and whether each one is active.
+  const report = (process as any).report;
+  const previous = report.excludeNetwork;
+  report.excludeNetwork = true; // skip reverse DNS of every endpoint
+  let libuv: RawCollection['libuv'] = [];
+  try {
+    const describe = (e: any) => (e ? endpoint(e.ip4 ?? e.ip6 ?? e.host, e.port) : undefined);
+    libuv = report.getReport().libuv
+      .filter((h: any) => h.type !== 'loop')
+      .map((h: any) => ({ type: h.type, active: !!h.is_active, refed: !!h.is_referenced, fd: h.fd ?? undefined,
+        pid: h.pid ?? undefined, local: describe(h.localEndpoint), remote: describe(h.remoteEndpoint) }));
+  } finally {
+    report.excludeNetwork = previous;
+  }
+
+  const result: RawCollection = {
+    items, libuv, timersReachable, cwd: process.cwd(),
+    functionNames: functions.map((fn) => fn.name),
+  };
+  return { json: JSON.stringify(result), functions };
+}

@@ -1,0 +1,283 @@
+// The handle inspector for Node targets: one call into the target collects every live
+// resource, then CDP resolves each callback to its source location.
+import type { CdpClient } from '../reach/cdp-client.js';
+import type { Handle, HandleKind, Snapshot, SourceLocation, StackFrame } from '../types.js';
+import { collectInTarget, type RawCollection, type RawItem } from './in-target.js';
+import { LocationResolver } from './locations.js';
+
+const GROUP = 'reload-doctor';
+/** Short: a target that stops answering must not stall the report. */
+const CALL_TIMEOUT_MS = 3000;
+
+export interface NodeSnapshotOptions {
+  pid: number;
+  /** The main thread is spinning: also take its JS stack. */
+  busy: boolean;
+  startedAt: number;
+}
+
+export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotOptions): Promise<Snapshot> {
+  const notes: string[] = [];
+  try {
+    const scripts = await enableDebugger(client);
+    const busyStack = options.busy ? await takeBusyStack(client, scripts, notes) : undefined;
+    const timers = await findTimerInternals(client);
+    if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
+    const { raw, functionIds } = await runCollector(client, timers);
+    const resolver = new LocationResolver(raw.cwd, `/proc/${options.pid}/root`);
+    const locations = await resolveFunctions(client, functionIds, raw.functionNames, scripts, resolver);
+    const workers = await listWorkers(client);
+    const handles = [...buildHandles(raw, locations), ...workers.map((w) => workerHandle(w, raw))];
+    const fixedStack = busyStack?.map((frame) => ({
+      functionName: frame.functionName,
+      location: frame.url !== undefined ? resolver.resolve(frame.url, frame.line, frame.column, frame.functionName) : undefined,
+    }));
+    return {
+      source: 'inspector',
+      takenAtMs: Date.now() - options.startedAt,
+      handles,
+      busyStack: fixedStack,
+      notes,
+    };
+  } finally {
+    // Leave nothing behind in the target: drop our object references and the debugger.
+    await client.send('Runtime.releaseObjectGroup', { objectGroup: GROUP }, CALL_TIMEOUT_MS).catch(() => {});
+    await client.send('Debugger.disable', {}, CALL_TIMEOUT_MS).catch(() => {});
+  }
+}
+
+/** Debugger.enable replays scriptParsed for every loaded script: that is our scriptId → URL map. */
+async function enableDebugger(client: CdpClient): Promise<Map<string, string>> {
+  const scripts = new Map<string, string>();
+  const onScript = (params: { scriptId: string; url: string }) => scripts.set(params.scriptId, params.url);
+  client.on('Debugger.scriptParsed', onScript);
+  try {
+    await client.send('Debugger.enable', {}, CALL_TIMEOUT_MS);
+  } finally {
+    client.off('Debugger.scriptParsed', onScript);
+  }
+  return scripts;
+}
+
+interface RawFrame { functionName: string; url?: string; line: number; column: number }
+
+async function takeBusyStack(client: CdpClient, scripts: Map<string, string>, notes: string[]): Promise<RawFrame[] | undefined> {
+  const paused = new Promise<any>((resolve) => client.once('Debugger.paused', resolve));
+  try {
+    await client.send('Debugger.pause', {}, CALL_TIMEOUT_MS);
+    const event = await withTimeout(paused, CALL_TIMEOUT_MS);
+    if (!event) {
+      notes.push('the main thread did not pause: no JS stack');
+      return undefined;
+    }
+    return (event.callFrames ?? []).map((frame: any) => ({
+      functionName: frame.functionName || '(anonymous)',
+      url: frame.url || scripts.get(frame.location.scriptId),
+      line: frame.location.lineNumber,
+      column: frame.location.columnNumber ?? 0,
+    }));
+  } finally {
+    await client.send('Debugger.resume', {}, CALL_TIMEOUT_MS).catch(() => {});
+  }
+}
+
+interface TimerInternals { timerListMap: string; binding?: string }
+
+/** setTimeout's closure holds the timer lists (lib/timers.js); guarded: it is Node internals. */
+async function findTimerInternals(client: CdpClient): Promise<TimerInternals | undefined> {
+  const setTimeoutRef = await client.send('Runtime.evaluate', { expression: 'setTimeout', objectGroup: GROUP }, CALL_TIMEOUT_MS);
+  const props = await client.send('Runtime.getProperties', { objectId: setTimeoutRef.result.objectId, ownProperties: true }, CALL_TIMEOUT_MS);
+  const scopes = props.internalProperties?.find((p: any) => p.name === '[[Scopes]]')?.value?.objectId;
+  if (!scopes) return undefined;
+  const scopeList = await client.send('Runtime.getProperties', { objectId: scopes, ownProperties: true }, CALL_TIMEOUT_MS);
+  for (const scope of scopeList.result ?? []) {
+    if (!scope.value?.objectId || scope.value.description === 'Global') continue;
+    const vars = await client.send('Runtime.getProperties', { objectId: scope.value.objectId, ownProperties: true }, CALL_TIMEOUT_MS);
+    const byName = new Map<string, any>((vars.result ?? []).map((v: any) => [v.name, v.value]));
+    const timerListMap = byName.get('timerListMap')?.objectId;
+    if (timerListMap) return { timerListMap, binding: byName.get('binding')?.objectId };
+  }
+  return undefined;
+}
+
+async function runCollector(client: CdpClient, timers: TimerInternals | undefined): Promise<{ raw: RawCollection; functionIds: string[] }> {
+  const args = timers ? [{ objectId: timers.timerListMap }, timers.binding ? { objectId: timers.binding } : { value: null }] : [];
+  const anchor = timers?.timerListMap ?? (await client.send('Runtime.evaluate', { expression: 'globalThis', objectGroup: GROUP }, CALL_TIMEOUT_MS)).result.objectId;
+  const call = await client.send('Runtime.callFunctionOn', {
+    functionDeclaration: collectInTarget.toString(),
+    objectId: anchor,
+    arguments: args,
+    objectGroup: GROUP,
+  }, CALL_TIMEOUT_MS * 2);
+  if (call.exceptionDetails) throw new Error(`collector failed in the target: ${call.exceptionDetails.exception?.description ?? call.exceptionDetails.text}`);
+  const fields = await client.send('Runtime.getProperties', { objectId: call.result.objectId, ownProperties: true }, CALL_TIMEOUT_MS);
+  const json = fields.result.find((p: any) => p.name === 'json')?.value?.value;
+  const functionsRef = fields.result.find((p: any) => p.name === 'functions')?.value?.objectId;
+  const raw = JSON.parse(json) as RawCollection;
+  const functionIds: string[] = [];
+  if (functionsRef && raw.functionNames.length > 0) {
+    const entries = await client.send('Runtime.getProperties', { objectId: functionsRef, ownProperties: true }, CALL_TIMEOUT_MS);
+    for (const entry of entries.result) {
+      if (/^\d+$/.test(entry.name)) functionIds[Number(entry.name)] = entry.value?.objectId;
+    }
+  }
+  return { raw, functionIds };
+}
+
+/** [[FunctionLocation]] of each callback (through [[TargetFunction]] for bound functions). */
+async function resolveFunctions(
+  client: CdpClient, functionIds: string[], names: string[], scripts: Map<string, string>, resolver: LocationResolver,
+): Promise<Array<SourceLocation | undefined>> {
+  const locate = async (objectId: string | undefined, depth = 0): Promise<{ scriptId: string; lineNumber: number; columnNumber: number } | undefined> => {
+    if (!objectId || depth > 3) return undefined;
+    const props = await client.send('Runtime.getProperties', { objectId, ownProperties: true }, CALL_TIMEOUT_MS);
+    const internal = new Map<string, any>((props.internalProperties ?? []).map((p: any) => [p.name, p.value]));
+    const target = internal.get('[[TargetFunction]]')?.objectId;
+    if (target) return locate(target, depth + 1);
+    return internal.get('[[FunctionLocation]]')?.value;
+  };
+  // All requests go out at once: the WebSocket pipelines them.
+  return Promise.all(functionIds.map(async (objectId, index) => {
+    const position = await locate(objectId).catch(() => undefined);
+    if (!position) return undefined;
+    const url = scripts.get(position.scriptId) ?? '';
+    return resolver.resolve(url, position.lineNumber, position.columnNumber, names[index]);
+  }));
+}
+
+interface WorkerInfo { workerId: string; title: string; url: string }
+
+/** Workers hold no handle the main thread can list; NodeWorker announces each one. */
+async function listWorkers(client: CdpClient): Promise<WorkerInfo[]> {
+  const workers: WorkerInfo[] = [];
+  const onWorker = (params: any) => workers.push(params.workerInfo);
+  client.on('NodeWorker.attachedToWorker', onWorker);
+  try {
+    await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }, CALL_TIMEOUT_MS);
+    // attachedToWorker events for existing workers follow the reply; give them a moment.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } catch {
+    return [];
+  } finally {
+    client.off('NodeWorker.attachedToWorker', onWorker);
+    await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS).catch(() => {});
+  }
+  return workers;
+}
+
+function workerHandle(worker: WorkerInfo, raw: RawCollection): Handle {
+  // A ref'd worker shows as a referenced, active libuv async handle in the main loop.
+  const refedAsyncs = raw.libuv.filter((h) => h.type === 'async' && h.refed && h.active).length;
+  const blocking = refedAsyncs > 0;
+  const file = worker.url.startsWith('file://') ? worker.url : worker.url || worker.title;
+  return {
+    kind: 'worker-thread',
+    blocking,
+    label: `Worker (thread ${worker.workerId}, ${file})`,
+    details: { threadId: Number(worker.workerId), file, title: worker.title },
+    notBlockingBecause: blocking ? undefined : "unref'd",
+  };
+}
+
+const LIBUV_KINDS: Record<string, HandleKind> = {
+  tcp: 'tcp-socket', udp: 'udp-socket', pipe: 'pipe', tty: 'tty', process: 'child-process',
+  fs_event: 'fs-watcher', fs_poll: 'fs-watcher',
+};
+
+function buildHandles(raw: RawCollection, locations: Array<SourceLocation | undefined>): Handle[] {
+  const handles: Handle[] = [];
+  const activeByFd = new Map(raw.libuv.filter((h) => h.fd !== undefined).map((h) => [h.fd!, h]));
+  const ownerOf = (item: RawItem): SourceLocation | undefined => {
+    const found = item.owners.map((i) => locations[i]).filter((l): l is SourceLocation => l !== undefined);
+    return found.find((l) => !l.internal) ?? found[0];
+  };
+  for (const item of raw.items) {
+    const uv = item.fd !== undefined ? activeByFd.get(item.fd) : undefined;
+    const active = uv ? uv.active : true;
+    let blocking = item.refed && active;
+    let notBlockingBecause = !item.refed ? "unref'd" : !active ? 'referenced but idle (not reading)' : undefined;
+    if (item.type === 'stdio' && !item.details.reading) {
+      // stdout/stderr (and a stdin nobody reads) never hold the loop by themselves.
+      blocking = false;
+      notBlockingBecause = 'standard stream';
+    }
+    handles.push({
+      kind: item.type as HandleKind,
+      blocking,
+      label: labelFor(item),
+      details: clean(item.details),
+      owner: ownerOf(item),
+      notBlockingBecause: blocking ? undefined : notBlockingBecause,
+    });
+  }
+  // Unref'd libuv handles are invisible to _getActiveHandles: list them as not blocking.
+  const knownFds = new Set(raw.items.map((i) => i.fd).filter((fd) => fd !== undefined));
+  for (const uv of raw.libuv) {
+    const kind = LIBUV_KINDS[uv.type];
+    if (!kind || uv.refed || (uv.fd !== undefined && knownFds.has(uv.fd))) continue;
+    handles.push({
+      kind,
+      blocking: false,
+      label: `${uv.type} handle${uv.local ? ` ${uv.local}` : ''}${uv.remote ? ` → ${uv.remote}` : ''}${uv.pid ? ` (pid ${uv.pid})` : ''}`,
+      details: clean({ fd: uv.fd, local: uv.local, remote: uv.remote, pid: uv.pid }),
+      notBlockingBecause: "unref'd",
+    });
+  }
+  return handles;
+}
+
+function labelFor(item: RawItem): string {
+  const d = item.details;
+  switch (item.type) {
+    case 'timer': {
+      const period = d.repeat ? `every ${d.repeat} ms` : `${d.delay} ms`;
+      const due = d.dueIn !== undefined ? ` (next due in ${d.dueIn} ms)` : '';
+      return `Timeout ${period}${due}`;
+    }
+    case 'tcp-server':
+    case 'pipe-server': {
+      const wrap = item.type === 'tcp-server' ? 'TCPServerWrap' : 'PipeServerWrap';
+      const connections = typeof d.connections === 'number' ? `, ${d.connections} open connection${d.connections === 1 ? '' : 's'}` : '';
+      return `${wrap} (listening on ${d.local ?? '?'}${connections})`;
+    }
+    case 'tcp-socket': {
+      const role = d.accepted ? ` (connection of ${d.server ? `server ${d.server}` : 'a closed server'})` : '';
+      const flight = d.inFlight ? `, ${d.inFlight} in flight` : d.accepted ? ', idle keep-alive' : '';
+      return `TCPSocketWrap ${d.local ?? '?'} → ${d.remote ?? '?'}${role}${flight}`;
+    }
+    case 'pipe':
+      return d.childPid !== undefined ? `PipeWrap (stdio of child pid ${d.childPid})` : `PipeWrap${item.fd !== undefined ? ` (fd ${item.fd})` : ''}`;
+    case 'stdio':
+      return `${d.stdio} (fd ${item.fd ?? '?'})`;
+    case 'tty':
+      return `TTYWrap (fd ${item.fd ?? '?'})`;
+    case 'child-process':
+      return `ProcessWrap (pid ${d.pid}: ${d.command})`;
+    case 'fs-watcher':
+      return `${d.watcher ?? 'FSWatcher'}`;
+    case 'udp-socket':
+      return `UDPWrap (${d.local ?? '?'})`;
+    case 'request':
+      return `${d.request ?? 'request'}${d.hostname ? ` (${d.hostname})` : ''}`;
+    case 'message-port':
+      return 'MessagePort';
+    default:
+      return `${d.constructor ?? 'handle'}${d.wrap ? ` (${d.wrap})` : ''}`;
+  }
+}
+
+function clean(details: RawItem['details']): Handle['details'] {
+  const out: Handle['details'] = {};
+  for (const [key, value] of Object.entries(details)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

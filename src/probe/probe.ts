@@ -1,0 +1,63 @@
+// The reload probe: send the graceful signal, wait for the exit up to the mercy, sample
+// CPU/RSS meanwhile, and say whether it made it in time.
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ReachError } from '../errors.js';
+import type { CdpClient } from '../reach/cdp-client.js';
+import type { UsageSample } from '../types.js';
+import { watchExit } from './exit-watch.js';
+import { startSampler } from './sampler.js';
+import type { SignalChoice } from './signals.js';
+
+export interface ProbeOptions {
+  pid: number;
+  signal: SignalChoice;
+  mercyMs: number;
+  client?: CdpClient;
+  /** Called about every 100 ms while waiting (for a live countdown). */
+  onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
+}
+
+export interface ProbeResult {
+  exited: boolean;
+  exitedAfterMs?: number;
+  samples: UsageSample[];
+  /** performance.now() when the signal went out. */
+  signalledAt: number;
+  /** Keeps watching after the deadline: resolves with ms-after-signal if it exits later. */
+  lateExit: Promise<number>;
+  stopWatching(): void;
+}
+
+export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
+  const { pid, signal, mercyMs, client, onTick } = options;
+  const watch = watchExit(pid, client);
+  const signalledAt = performance.now();
+  const sampler = startSampler(pid, signalledAt);
+  try {
+    process.kill(pid, signal.name);
+  } catch (error) {
+    watch.stop();
+    sampler.stop();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ReachError(code === 'EPERM' ? `not permitted to send ${signal.name} to pid ${pid}` : `could not send ${signal.name} to pid ${pid}: ${code}`);
+  }
+  const deadline = signalledAt + mercyMs;
+  let exitedAt: number | undefined;
+  void watch.exited.then((at) => { exitedAt = at; });
+  while (exitedAt === undefined && performance.now() < deadline) {
+    const wait = Math.min(100, deadline - performance.now());
+    await Promise.race([watch.exited, sleep(Math.max(0, wait))]);
+    onTick?.(performance.now() - signalledAt, sampler.latest());
+  }
+  sampler.stop();
+  const lateExit = watch.exited.then((at) => at - signalledAt);
+  return {
+    exited: exitedAt !== undefined && exitedAt <= deadline,
+    exitedAfterMs: exitedAt === undefined ? undefined : exitedAt - signalledAt,
+    samples: sampler.samples,
+    signalledAt,
+    lateExit,
+    stopWatching: () => watch.stop(),
+  };
+}
