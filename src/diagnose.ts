@@ -1,0 +1,171 @@
+// Wires the stages for one pid: reach → probe → inspect → explain. Returns plain data;
+// the CLI renders it. Whatever we open in the target is closed here, on every path.
+import { performance } from 'node:perf_hooks';
+import { addCleanup } from './cleanup.js';
+import { EXIT, ReachError } from './errors.js';
+import { explain } from './explain/engine.js';
+import { takeNodeSnapshot } from './inspect/node-snapshot.js';
+import { takeProcSnapshot } from './inspect/proc-snapshot.js';
+import { looksBusy } from './probe/sampler.js';
+import { runProbe } from './probe/probe.js';
+import type { SignalChoice } from './probe/signals.js';
+import { attachInspector, TargetGoneError, type InspectorSession } from './reach/attach.js';
+import { isAlive, signalDisposition } from './reach/proc.js';
+import { checkTarget } from './reach/target.js';
+import type { Finding, Outcome, Snapshot, Target, UsageSample, Verdict } from './types.js';
+
+export interface Diagnosis {
+  mode: 'probe' | 'handles';
+  target: Target;
+  verdict?: Verdict;
+  snapshot?: Snapshot;
+  findings: Finding[];
+  warnings: string[];
+  exitCode: number;
+}
+
+export interface ProbeRequest {
+  pid: number;
+  signal: SignalChoice;
+  mercyMs: number;
+  kill: boolean;
+  useInspector: boolean;
+  onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
+}
+
+interface Reached {
+  target: Target;
+  session?: InspectorSession;
+  warnings: string[];
+}
+
+async function reach(pid: number, useInspector: boolean): Promise<Reached> {
+  const target = checkTarget(pid);
+  const warnings: string[] = [];
+  if (target.runtime.kind !== 'node') {
+    warnings.push(`pid ${pid} is not a Node.js process (${target.runtime.executable ?? 'unknown executable'}): showing what /proc tells`);
+    return { target, warnings };
+  }
+  if (!useInspector) return { target, warnings };
+  try {
+    const session = await attachInspector(pid);
+    const info = await evaluateJson(session, 'JSON.stringify({ version: process.version, cwd: process.cwd() })');
+    target.runtime = { kind: 'node', version: info?.version };
+    return { target, session, warnings };
+  } catch (error) {
+    if (error instanceof TargetGoneError) throw new ReachError(`pid ${pid} exited on its own while reload-doctor attached (before any signal)`);
+    if (error instanceof ReachError) {
+      warnings.push(`${error.message}; falling back to /proc`);
+      return { target, warnings };
+    }
+    throw error;
+  }
+}
+
+async function evaluateJson(session: InspectorSession, expression: string): Promise<any> {
+  const reply = await session.client.send('Runtime.evaluate', { expression, returnByValue: true }, 3000);
+  return typeof reply.result?.value === 'string' ? JSON.parse(reply.result.value) : undefined;
+}
+
+/** Ties the inspector session's cleanup to every exit path, Ctrl-C included. */
+async function withSession<T>(reached: Reached, work: () => Promise<T>): Promise<T> {
+  const release = async () => {
+    const result = await reached.session?.release();
+    if (result?.warning) reached.warnings.push(result.warning);
+  };
+  const unregister = addCleanup(release);
+  try {
+    return await work();
+  } finally {
+    unregister();
+    await release();
+  }
+}
+
+async function snapshotOf(pid: number, reached: Reached, busy: boolean, startedAt: number): Promise<Snapshot> {
+  const takenAt = () => Math.round(performance.now() - startedAt);
+  if (!reached.session || reached.session.client.isClosed) {
+    return takeProcSnapshot(pid, takenAt());
+  }
+  try {
+    return await takeNodeSnapshot(reached.session.client, { pid, busy, startedAt });
+  } catch (error) {
+    // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
+    return takeProcSnapshot(pid, takenAt(), [`the inspector did not answer (${(error as Error).message}): the main thread is blocked in a synchronous call; showing what /proc tells`]);
+  }
+}
+
+export async function probePid(request: ProbeRequest): Promise<Diagnosis> {
+  const { pid, signal, mercyMs } = request;
+  const reached = await reach(pid, request.useInspector);
+  const { target, warnings } = reached;
+  return withSession(reached, async () => {
+    const hadListener = await listensFor(reached, signal);
+    const disposition = target.runtime.kind === 'other' ? signalDisposition(pid, signal.number) : undefined;
+    if (hadListener === false) warnings.push(`pid ${pid} has no ${signal.name} listener: Node's default action kills it at once, dropping in-flight work`);
+    if (disposition === 'ignored') warnings.push(`pid ${pid} ignores ${signal.name}: it will not exit on it`);
+    await reached.session?.client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, 3000).catch(() => {});
+
+    const probe = await runProbe({ pid, signal, mercyMs, client: reached.session?.client, onTick: request.onTick });
+    const verdict: Verdict = { outcome: 'exited', signal: signal.name, mercyMs, busy: false, hadListener, samples: probe.samples, killed: false };
+    try {
+      if (probe.exited) {
+        verdict.exitedAfterMs = Math.round(probe.exitedAfterMs!);
+        verdict.outcome = hadListener === false || disposition === 'default' ? 'not-graceful' : 'exited';
+        return finish(target, verdict, undefined, [], warnings);
+      }
+      verdict.outcome = disposition === 'ignored' ? 'ignored' : 'still-alive';
+      verdict.busy = looksBusy(probe.samples);
+      const snapshot = await snapshotOf(pid, reached, verdict.busy, probe.signalledAt);
+      const findings = explain(snapshot);
+      if (!isAlive(pid)) {
+        // It made it out while we were looking: later than the mercy, but not stuck.
+        verdict.outcome = 'exited-late';
+        verdict.exitedAfterMs = Math.round(await probe.lateExit);
+      } else if (request.kill) {
+        await reached.session?.client.close();
+        process.kill(pid, 'SIGKILL');
+        verdict.killed = true;
+      }
+      return finish(target, verdict, snapshot, findings, warnings);
+    } finally {
+      probe.stopWatching();
+    }
+  });
+}
+
+async function listensFor(reached: Reached, signal: SignalChoice): Promise<boolean | undefined> {
+  if (!reached.session) return undefined;
+  const count = await evaluateJson(reached.session, `JSON.stringify(process.listenerCount(${JSON.stringify(signal.name)}))`).catch(() => undefined);
+  return typeof count === 'number' ? count > 0 : undefined;
+}
+
+const EXIT_BY_OUTCOME: Record<Outcome, number> = {
+  exited: EXIT.ok,
+  'still-alive': EXIT.notInTime,
+  'exited-late': EXIT.notInTime,
+  'not-graceful': EXIT.notInTime,
+  ignored: EXIT.notInTime,
+};
+
+function finish(target: Target, verdict: Verdict, snapshot: Snapshot | undefined, findings: Finding[], warnings: string[]): Diagnosis {
+  return { mode: 'probe', target, verdict, snapshot, findings, warnings, exitCode: EXIT_BY_OUTCOME[verdict.outcome] };
+}
+
+/** `reload-doctor handles <pid>`: what keeps it alive right now; sends no graceful signal. */
+export async function listHandles(pid: number, useInspector: boolean): Promise<Diagnosis> {
+  const reached = await reach(pid, useInspector);
+  return withSession(reached, async () => {
+    const startedAt = performance.now();
+    const snapshot = await snapshotOf(pid, reached, false, startedAt);
+    const reachedInspector = reached.session !== undefined || reached.target.runtime.kind !== 'node';
+    return {
+      mode: 'handles',
+      target: reached.target,
+      snapshot,
+      findings: explain(snapshot),
+      warnings: reached.warnings,
+      exitCode: reachedInspector && snapshot.source === (reached.session ? 'inspector' : 'proc') ? EXIT.ok : EXIT.unreachable,
+    };
+  });
+}

@@ -1,0 +1,46 @@
+// The versioned JSON document (`--json`). Its shape is documented in docs/json.md; bump
+// SCHEMA_VERSION on any change that could break a reader.
+import type { Diagnosis } from '../diagnose.js';
+import type { Handle } from '../types.js';
+
+export const SCHEMA = 'reload-doctor/diagnosis';
+export const SCHEMA_VERSION = 1;
+
+export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): object {
+  const { snapshot } = diagnosis;
+  return {
+    schema: SCHEMA,
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'reload-doctor', version: toolVersion },
+    mode: diagnosis.mode,
+    exitCode: diagnosis.exitCode,
+    target: diagnosis.target,
+    verdict: diagnosis.verdict ?? null,
+    findings: diagnosis.findings.map((finding) => ({
+      id: finding.id,
+      title: finding.title,
+      severity: finding.severity,
+      package: finding.owner ?? null,
+      location: finding.location ?? null,
+      why: finding.why,
+      fix: finding.fix,
+      handles: finding.handles.map(plainHandle),
+    })),
+    notBlocking: snapshot ? snapshot.handles.filter((h) => !h.blocking).map(plainHandle) : [],
+    snapshot: snapshot
+      ? { source: snapshot.source, takenAtMs: snapshot.takenAtMs, busyStack: snapshot.busyStack ?? null, threads: snapshot.threads ?? null, notes: snapshot.notes }
+      : null,
+    warnings: diagnosis.warnings,
+  };
+}
+
+function plainHandle(handle: Handle): object {
+  return {
+    kind: handle.kind,
+    blocking: handle.blocking,
+    label: handle.label,
+    details: handle.details,
+    owner: handle.owner ?? null,
+    notBlockingBecause: handle.notBlockingBecause ?? null,
+  };
+}
