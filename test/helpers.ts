@@ -1,0 +1,97 @@
+// Test helpers: spawn real fixture processes and the built CLI; nothing is mocked.
+// Every fixture runs in its own process group and is killed (group and all) after each test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { isAlive, listeningTcp } from '../src/reach/proc.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = `${ROOT}dist/cli.js`;
+
+export interface Fixture {
+  pid: number;
+  child: ChildProcess;
+  ready: any;
+  output(): string;
+}
+
+const running = new Set<ChildProcess>();
+
+afterEach(async () => {
+  await Promise.all([...running].map(stop));
+});
+
+export async function stop(child: ChildProcess): Promise<void> {
+  running.delete(child);
+  if (child.exitCode === null && child.signalCode === null) {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    await new Promise((resolve) => { child.once('exit', resolve); setTimeout(resolve, 5000); });
+  } else {
+    // The fixture died already: still sweep its group (children it left behind).
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* nothing left */ }
+  }
+}
+
+/** Starts `fixtures/<file>` and waits for its READY line. */
+export async function startFixture(file: string, env: Record<string, string> = {}, args: string[] = []): Promise<Fixture> {
+  const command = file.endsWith('.py') ? '/usr/bin/python3' : process.execPath;
+  const child = spawn(command, [`fixtures/${file}`, ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => { output += chunk; });
+  child.stderr!.on('data', (chunk) => { output += chunk; });
+  const ready = await new Promise<any>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} not ready in 20 s:\n${output}`)), 20_000);
+    const check = () => {
+      const match = /^READY (.*)$/m.exec(output);
+      if (match) { clearTimeout(timer); resolve(JSON.parse(match[1]!)); }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${file} exited (${code}) before READY:\n${output}`)); });
+  });
+  return { pid: child.pid!, child, ready, output: () => output };
+}
+
+export interface CliResult { code: number | null; stdout: string; stderr: string; json?: any }
+
+export async function runCli(args: string[], options: { timeoutMs?: number; wrap?: string[] } = {}): Promise<CliResult> {
+  const [command, ...prefix] = options.wrap ?? [process.execPath];
+  const child = spawn(command!, [...prefix, CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`CLI timed out: ${args.join(' ')}\n${stdout}\n${stderr}`)); }, options.timeoutMs ?? 45_000);
+    child.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode); });
+  });
+  const result: CliResult = { code, stdout, stderr };
+  if (args.includes('--json') && stdout.trim().startsWith('{')) result.json = JSON.parse(stdout);
+  return result;
+}
+
+/** The 1-based line of `// blame:<id>` in a fixture. */
+export function blamedLine(file: string, id: string): number {
+  const lines = readFileSync(`${ROOT}fixtures/${file}`, 'utf8').split('\n');
+  const index = lines.findIndex((line) => line.includes(`blame:${id}`));
+  if (index < 0) throw new Error(`no blame:${id} in ${file}`);
+  return index + 1;
+}
+
+/** The ports the process listens on: compared before and after to prove the inspector is closed. */
+export function listeningPorts(pid: number): number[] {
+  return listeningTcp(pid).map((row) => row.localPort).sort((a, b) => a - b);
+}
+
+export async function waitUntilGone(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(20);
+  }
+  return !isAlive(pid);
+}
