@@ -50,6 +50,13 @@ export function buildProgram(): Command {
     .addOption(new Option('-m, --mercy <duration>', 'how long to wait for the exit (500ms, 10s, 2m)').default('10s'))
     .option('--kill', 'send SIGKILL after the report if it is still alive ("no mercy")')
     .enablePositionalOptions()
+    .addHelpText('after', `
+Exit codes:
+  0    exited within the mercy
+  1    still alive at the mercy, exited only after it, or not graceful (no handler)
+  2    usage or input error (bad pid, signal or duration)
+  3    could not reach or inspect the target (not permitted, gone while attaching)
+  130  interrupted (Ctrl-C); the target's inspector is closed first`)
     .showHelpAfterError('(run reload-doctor --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })

@@ -6,6 +6,7 @@ import { EXIT, ReachError } from './errors.js';
 import { explain } from './explain/engine.js';
 import { takeNodeSnapshot } from './inspect/node-snapshot.js';
 import { takeProcSnapshot } from './inspect/proc-snapshot.js';
+import { startScriptCatalog, type ScriptCatalog } from './inspect/script-catalog.js';
 import { looksBusy } from './probe/sampler.js';
 import { runProbe } from './probe/probe.js';
 import type { SignalChoice } from './probe/signals.js';
@@ -36,6 +37,7 @@ export interface ProbeRequest {
 interface Reached {
   target: Target;
   session?: InspectorSession;
+  catalog?: ScriptCatalog;
   warnings: string[];
 }
 
@@ -51,7 +53,8 @@ async function reach(pid: number, useInspector: boolean): Promise<Reached> {
     const session = await attachInspector(pid);
     const info = await evaluateJson(session, 'JSON.stringify({ version: process.version, cwd: process.cwd() })');
     target.runtime = { kind: 'node', version: info?.version };
-    return { target, session, warnings };
+    const catalog = await startScriptCatalog(session.client).catch(() => undefined);
+    return { target, session, catalog, warnings };
   } catch (error) {
     if (error instanceof TargetGoneError) throw new ReachError(`pid ${pid} exited on its own while reload-doctor attached (before any signal)`);
     if (error instanceof ReachError) {
@@ -70,6 +73,7 @@ async function evaluateJson(session: InspectorSession, expression: string): Prom
 /** Ties the inspector session's cleanup to every exit path, Ctrl-C included. */
 async function withSession<T>(reached: Reached, work: () => Promise<T>): Promise<T> {
   const release = async () => {
+    await reached.catalog?.stop();
     const result = await reached.session?.release();
     if (result?.warning) reached.warnings.push(result.warning);
   };
@@ -88,7 +92,7 @@ async function snapshotOf(pid: number, reached: Reached, busy: boolean, startedA
     return takeProcSnapshot(pid, takenAt());
   }
   try {
-    return await takeNodeSnapshot(reached.session.client, { pid, busy, startedAt });
+    return await takeNodeSnapshot(reached.session.client, { pid, busy, startedAt, catalog: reached.catalog });
   } catch (error) {
     // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
     return takeProcSnapshot(pid, takenAt(), [`the inspector did not answer (${(error as Error).message}): the main thread is blocked in a synchronous call; showing what /proc tells`]);

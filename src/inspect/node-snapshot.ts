@@ -1,9 +1,10 @@
 // The handle inspector for Node targets: one call into the target collects every live
 // resource, then CDP resolves each callback to its source location.
-import type { CdpClient } from '../reach/cdp-client.js';
+import { CdpTimeoutError, type CdpClient } from '../reach/cdp-client.js';
 import type { Handle, HandleKind, Snapshot, SourceLocation, StackFrame } from '../types.js';
 import { collectInTarget, type RawCollection, type RawItem } from './in-target.js';
 import { LocationResolver } from './locations.js';
+import { startScriptCatalog, type ScriptCatalog } from './script-catalog.js';
 
 const GROUP = 'reload-doctor';
 /** Short: a target that stops answering must not stall the report. */
@@ -11,6 +12,8 @@ const CALL_TIMEOUT_MS = 3000;
 
 export interface NodeSnapshotOptions {
   pid: number;
+  /** Started earlier (before the deadline) to keep Debugger.enable out of the report time. */
+  catalog?: ScriptCatalog;
   /** The main thread is spinning: also take its JS stack. */
   busy: boolean;
   startedAt: number;
@@ -18,16 +21,19 @@ export interface NodeSnapshotOptions {
 
 export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotOptions): Promise<Snapshot> {
   const notes: string[] = [];
+  let answering = true;
+  let ownCatalog: ScriptCatalog | undefined;
   try {
-    const scripts = await enableDebugger(client);
+    const catalog = options.catalog ?? (ownCatalog = await startScriptCatalog(client));
+    const scripts = catalog.urls;
     const busyStack = options.busy ? await takeBusyStack(client, scripts, notes) : undefined;
     const timers = await findTimerInternals(client);
     if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
     const { raw, functionIds } = await runCollector(client, timers);
     const resolver = new LocationResolver(raw.cwd, `/proc/${options.pid}/root`);
-    const locations = await resolveFunctions(client, functionIds, raw.functionNames, scripts, resolver);
+    const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, scripts, resolver);
     const workers = await listWorkers(client);
-    const handles = [...buildHandles(raw, locations), ...workers.map((w) => workerHandle(w, raw))];
+    const handles = [...buildHandles(raw, owners), ...workers.map((w) => workerHandle(w, raw))];
     const fixedStack = busyStack?.map((frame) => ({
       functionName: frame.functionName,
       location: frame.url !== undefined ? resolver.resolve(frame.url, frame.line, frame.column, frame.functionName) : undefined,
@@ -39,24 +45,18 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
       busyStack: fixedStack,
       notes,
     };
+  } catch (error) {
+    answering = !(error instanceof CdpTimeoutError);
+    throw error;
   } finally {
     // Leave nothing behind in the target: drop our object references and the debugger.
-    await client.send('Runtime.releaseObjectGroup', { objectGroup: GROUP }, CALL_TIMEOUT_MS).catch(() => {});
-    await client.send('Debugger.disable', {}, CALL_TIMEOUT_MS).catch(() => {});
+    // A target that stopped answering gets them queued; closing the session undoes both anyway.
+    const cleanup = Promise.all([
+      client.send('Runtime.releaseObjectGroup', { objectGroup: GROUP }, CALL_TIMEOUT_MS).catch(() => {}),
+      ownCatalog?.stop(),
+    ]);
+    if (answering) await cleanup;
   }
-}
-
-/** Debugger.enable replays scriptParsed for every loaded script: that is our scriptId → URL map. */
-async function enableDebugger(client: CdpClient): Promise<Map<string, string>> {
-  const scripts = new Map<string, string>();
-  const onScript = (params: { scriptId: string; url: string }) => scripts.set(params.scriptId, params.url);
-  client.on('Debugger.scriptParsed', onScript);
-  try {
-    await client.send('Debugger.enable', {}, CALL_TIMEOUT_MS);
-  } finally {
-    client.off('Debugger.scriptParsed', onScript);
-  }
-  return scripts;
 }
 
 interface RawFrame { functionName: string; url?: string; line: number; column: number }
@@ -64,6 +64,7 @@ interface RawFrame { functionName: string; url?: string; line: number; column: n
 async function takeBusyStack(client: CdpClient, scripts: Map<string, string>, notes: string[]): Promise<RawFrame[] | undefined> {
   const paused = new Promise<any>((resolve) => client.once('Debugger.paused', resolve));
   try {
+    await client.send('Debugger.setSkipAllPauses', { skip: false }, CALL_TIMEOUT_MS);
     await client.send('Debugger.pause', {}, CALL_TIMEOUT_MS);
     const event = await withTimeout(paused, CALL_TIMEOUT_MS);
     if (!event) {
@@ -78,6 +79,7 @@ async function takeBusyStack(client: CdpClient, scripts: Map<string, string>, no
     }));
   } finally {
     await client.send('Debugger.resume', {}, CALL_TIMEOUT_MS).catch(() => {});
+    await client.send('Debugger.setSkipAllPauses', { skip: true }, CALL_TIMEOUT_MS).catch(() => {});
   }
 }
 
@@ -124,10 +126,15 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
   return { raw, functionIds };
 }
 
-/** [[FunctionLocation]] of each callback (through [[TargetFunction]] for bound functions). */
-async function resolveFunctions(
-  client: CdpClient, functionIds: string[], names: string[], scripts: Map<string, string>, resolver: LocationResolver,
+/**
+ * [[FunctionLocation]] of the callbacks that decide an owner. Resolved in rounds: first each
+ * item's first candidate; only items whose candidate is Node's own code (or builtin) go on
+ * to their next one. Most items settle in round one, which keeps the CDP calls few.
+ */
+async function resolveOwners(
+  client: CdpClient, items: RawItem[], functionIds: string[], names: string[], scripts: Map<string, string>, resolver: LocationResolver,
 ): Promise<Array<SourceLocation | undefined>> {
+  const locations = new Map<number, SourceLocation | undefined>();
   const locate = async (objectId: string | undefined, depth = 0): Promise<{ scriptId: string; lineNumber: number; columnNumber: number } | undefined> => {
     if (!objectId || depth > 3) return undefined;
     const props = await client.send('Runtime.getProperties', { objectId, ownProperties: true }, CALL_TIMEOUT_MS);
@@ -136,13 +143,25 @@ async function resolveFunctions(
     if (target) return locate(target, depth + 1);
     return internal.get('[[FunctionLocation]]')?.value;
   };
-  // All requests go out at once: the WebSocket pipelines them.
-  return Promise.all(functionIds.map(async (objectId, index) => {
-    const position = await locate(objectId).catch(() => undefined);
-    if (!position) return undefined;
-    const url = scripts.get(position.scriptId) ?? '';
-    return resolver.resolve(url, position.lineNumber, position.columnNumber, names[index]);
+  const resolveAll = (indexes: number[]) => Promise.all(indexes.map(async (index) => {
+    const position = await locate(functionIds[index]).catch(() => undefined);
+    const url = position ? scripts.get(position.scriptId) ?? '' : '';
+    locations.set(index, position ? resolver.resolve(url, position.lineNumber, position.columnNumber, names[index]) : undefined);
   }));
+  const owners: Array<SourceLocation | undefined> = items.map(() => undefined);
+  let pending = items.map((item, at) => ({ item, at, next: 0 })).filter((p) => p.item.owners.length > 0);
+  while (pending.length > 0) {
+    const wanted = new Set(pending.map((p) => p.item.owners[p.next]!).filter((index) => !locations.has(index)));
+    await resolveAll([...wanted]); // all sent at once: the WebSocket pipelines them
+    pending = pending.filter((p) => {
+      const location = locations.get(p.item.owners[p.next]!);
+      if (location && (!owners[p.at] || owners[p.at]!.internal)) owners[p.at] = location;
+      if (location && !location.internal) return false;
+      p.next += 1;
+      return p.next < p.item.owners.length;
+    });
+  }
+  return owners;
 }
 
 interface WorkerInfo { workerId: string; title: string; url: string }
@@ -184,14 +203,10 @@ const LIBUV_KINDS: Record<string, HandleKind> = {
   fs_event: 'fs-watcher', fs_poll: 'fs-watcher',
 };
 
-function buildHandles(raw: RawCollection, locations: Array<SourceLocation | undefined>): Handle[] {
+function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefined>): Handle[] {
   const handles: Handle[] = [];
   const activeByFd = new Map(raw.libuv.filter((h) => h.fd !== undefined).map((h) => [h.fd!, h]));
-  const ownerOf = (item: RawItem): SourceLocation | undefined => {
-    const found = item.owners.map((i) => locations[i]).filter((l): l is SourceLocation => l !== undefined);
-    return found.find((l) => !l.internal) ?? found[0];
-  };
-  for (const item of raw.items) {
+  raw.items.forEach((item, at) => {
     const uv = item.fd !== undefined ? activeByFd.get(item.fd) : undefined;
     const active = uv ? uv.active : true;
     let blocking = item.refed && active;
@@ -206,10 +221,10 @@ function buildHandles(raw: RawCollection, locations: Array<SourceLocation | unde
       blocking,
       label: labelFor(item),
       details: clean(item.details),
-      owner: ownerOf(item),
+      owner: owners[at],
       notBlockingBecause: blocking ? undefined : notBlockingBecause,
     });
-  }
+  });
   // Unref'd libuv handles are invisible to _getActiveHandles: list them as not blocking.
   const knownFds = new Set(raw.items.map((i) => i.fd).filter((fd) => fd !== undefined));
   for (const uv of raw.libuv) {

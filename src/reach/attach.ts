@@ -30,8 +30,11 @@ const DEFAULT_INSPECTOR_PORT = 9229;
 export async function attachInspector(pid: number, portWaitMs = 3000): Promise<InspectorSession> {
   const before = listeningTcp(pid);
   // An inspector opened by the command line is already there: SIGUSR1 would open nothing new.
-  if (mentionsInspect(pid)) {
-    const existing = await findInspectorAmong(loopbackPorts(before));
+  // So is one opened by an earlier SIGUSR1: it holds the default port. Probe only that port
+  // (an HTTP request to the app's own ports would leave traces in the app).
+  const candidates = mentionsInspect(pid) ? loopbackPorts(before) : loopbackPorts(before).filter((port) => port === DEFAULT_INSPECTOR_PORT);
+  if (candidates.length > 0) {
+    const existing = await findInspectorAmong(candidates);
     if (existing) return connect(pid, existing, false);
   }
   process.kill(pid, 'SIGUSR1');
