@@ -65,11 +65,13 @@ Exit codes:
       const signal = parseSignal(options.signal);
       const mercyMs = parseDuration(options.mercy);
       const ticker = countdown(mercyMs, !options.json);
+      let diagnosis: Diagnosis;
       try {
-        print(await probePid({ pid, signal, mercyMs, kill: options.kill === true, useInspector: options.inspector, onTick: ticker.onTick }), options);
+        diagnosis = await probePid({ pid, signal, mercyMs, kill: options.kill === true, useInspector: options.inspector, onTick: ticker.onTick });
       } finally {
         ticker.clear();
       }
+      print(diagnosis, options);
     });
   addCommonOptions(program);
   const handles = program

@@ -162,14 +162,15 @@ export async function listHandles(pid: number, useInspector: boolean): Promise<D
   return withSession(reached, async () => {
     const startedAt = performance.now();
     const snapshot = await snapshotOf(pid, reached, false, startedAt);
-    const reachedInspector = reached.session !== undefined || reached.target.runtime.kind !== 'node';
+    // The user asked for the inspector on a Node target and we could not use it: exit 3.
+    const missedInspector = useInspector && reached.target.runtime.kind === 'node' && snapshot.source !== 'inspector';
     return {
       mode: 'handles',
       target: reached.target,
       snapshot,
       findings: explain(snapshot),
       warnings: reached.warnings,
-      exitCode: reachedInspector && snapshot.source === (reached.session ? 'inspector' : 'proc') ? EXIT.ok : EXIT.unreachable,
+      exitCode: missedInspector ? EXIT.unreachable : EXIT.ok,
     };
   });
 }

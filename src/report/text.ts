@@ -18,7 +18,9 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   if (snapshot) {
     const blocking = diagnosis.findings;
     lines.push('');
-    if (blocking.length === 0) {
+    if (blocking.length === 0 && snapshot.source === 'proc') {
+      lines.push('/proc shows no sockets or child processes (timers and other in-process resources cannot be seen from outside).');
+    } else if (blocking.length === 0) {
       lines.push(c.green('Nothing keeps the event loop alive.'));
     } else {
       lines.push(c.bold(snapshot.source === 'inspector' ? 'Resources keeping the event loop alive:' : 'What /proc shows the process holding:'));
