@@ -54,6 +54,8 @@ export interface StackFrame {
 
 export interface Snapshot {
   source: 'inspector' | 'proc';
+  /** process.version of a Node target, for advice that depends on it. */
+  nodeVersion?: string;
   takenAtMs: number;
   handles: Handle[];
   /** The JS stack of a busy main thread (taken with Debugger.pause). */

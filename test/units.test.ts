@@ -55,3 +55,12 @@ describe('/proc readers', () => {
     }
   });
 });
+
+describe('http server advice by Node version', async () => {
+  const { fixFor } = await import('../src/explain/rules/http-server.js');
+  it('names the API the target has', () => {
+    expect(fixFor('v20.20.2', true)).toMatch(/closeAllConnections/);
+    expect(fixFor('v18.12.0', false)).toMatch(/closeIdleConnections/);
+    expect(fixFor('v16.20.0', false)).toMatch(/destroy\(\) them/);
+  });
+});

@@ -2,11 +2,18 @@
 // claims is still explained by the generic rule: nothing is hidden.
 import type { Finding, Snapshot } from '../types.js';
 import type { Rule } from './rule.js';
+import { amqplibRule } from './rules/amqplib.js';
 import { busyMainThread } from './rules/busy-main-thread.js';
 import { genericHandles } from './rules/generic.js';
+import { httpServerRule } from './rules/http-server.js';
+import { ioredisRule } from './rules/ioredis.js';
+import { mongodbRule } from './rules/mongodb.js';
+import { mysql2Rule } from './rules/mysql2.js';
+import { nodeRedisRule } from './rules/node-redis.js';
+import { pgRule } from './rules/pg.js';
 
 /** Specific culprit rules first, the generic fallback last. */
-export const RULES: Rule[] = [busyMainThread, genericHandles];
+export const RULES: Rule[] = [busyMainThread, mongodbRule, ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, httpServerRule, genericHandles];
 
 const SEVERITY_ORDER = { blocks: 0, warning: 1, harmless: 2 } as const;
 

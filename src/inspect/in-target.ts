@@ -19,6 +19,7 @@ export interface RawCollection {
   functionNames: string[];
   timersReachable: boolean;
   cwd: string;
+  nodeVersion: string;
 }
 
 /* eslint-disable */
@@ -151,7 +152,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   }
 
   const result: RawCollection = {
-    items, libuv, timersReachable, cwd: process.cwd(),
+    items, libuv, timersReachable, cwd: process.cwd(), nodeVersion: process.version,
     functionNames: functions.map((fn) => fn.name),
   };
   return { json: JSON.stringify(result), functions };

@@ -40,6 +40,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     }));
     return {
       source: 'inspector',
+      nodeVersion: raw.nodeVersion,
       takenAtMs: Date.now() - options.startedAt,
       handles,
       busyStack: fixedStack,

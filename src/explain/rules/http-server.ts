@@ -1,0 +1,54 @@
+// http.Server connections holding server.close(): long responses in flight (SSE, long-poll,
+// streaming) and idle keep-alive sockets. The fix depends on the target's Node version:
+// closeIdleConnections()/closeAllConnections() since 18.2, and close() itself drops idle
+// keep-alive sockets since 19.
+import type { Finding, Handle } from '../../types.js';
+import type { Rule } from '../rule.js';
+import { summariseHandles } from '../summary.js';
+
+function nodeMajorMinor(version: string | undefined): [number, number] {
+  const match = /^v?(\d+)\.(\d+)/.exec(version ?? '');
+  return match ? [Number(match[1]), Number(match[2])] : [0, 0];
+}
+
+export function fixFor(version: string | undefined, inFlight: boolean): string {
+  const [major, minor] = nodeMajorMinor(version);
+  if (major >= 19) {
+    return inFlight
+      ? 'end or abort long responses (SSE, long-poll, streams) on shutdown; after a grace period call server.closeAllConnections()'
+      : 'call server.close() in your shutdown handler (it closes idle keep-alive sockets itself since Node 19); server.closeAllConnections() after a grace period for busy ones';
+  }
+  if (major > 18 || (major === 18 && minor >= 2)) {
+    return 'after server.close(), call server.closeIdleConnections(); after a grace period, server.closeAllConnections()';
+  }
+  return 'keep a Set of sockets from the "connection" event and destroy() them after server.close() (closeIdleConnections needs Node ≥ 18.2)';
+}
+
+export const httpServerRule: Rule = {
+  id: 'http-server-connections',
+  explain(handles, snapshot): Finding[] {
+    const connections = handles.filter((h) => h.kind === 'tcp-socket' && h.details.accepted);
+    if (connections.length === 0) return [];
+    const inFlight = connections.filter((h) => h.details.inFlight);
+    const server = connections.find((h) => h.details.server)?.details.server;
+    const requests = [...new Set(inFlight.map((h) => String(h.details.inFlight)))].slice(0, 3).join(', ');
+    const [major] = nodeMajorMinor(snapshot.nodeVersion);
+    // Idle keep-alive sockets of a server that is still listening go away with close() on Node ≥ 19.
+    const closesThemItself = inFlight.length === 0 && server !== undefined && major >= 19;
+    return [{
+      id: 'http-server-connections',
+      title: server
+        ? `server ${server} has ${summariseHandles(connections)}`
+        : `close() of a closed server waits for ${summariseHandles(connections)}`,
+      severity: closesThemItself ? 'warning' : 'blocks',
+      location: connections.find((h: Handle) => h.owner && !h.owner.internal)?.owner,
+      why: inFlight.length > 0
+        ? `server.close() stops accepting but waits for every open connection to end, and ${requests} never finishes`
+        : closesThemItself
+          ? 'idle keep-alive connections: server.close() closes them itself on this Node version, so they hold the process only if close() is never called'
+          : 'server.close() stops accepting but waits for every open connection to end; these keep-alive connections stay open',
+      fix: fixFor(snapshot.nodeVersion, inFlight.length > 0),
+      handles: connections,
+    }];
+  },
+};

@@ -1,0 +1,44 @@
+// Most culprits are "a client of library X was never closed". A family module describes its
+// library once; this turns that description into a rule claiming every blocking handle the
+// library owns, counted and grouped into one finding.
+import type { Finding, Handle, Severity } from '../../types.js';
+import type { Rule } from '../rule.js';
+import { mainPackage, packageLabel, summariseHandles } from '../summary.js';
+
+export interface LibraryFamily {
+  id: string;
+  /** "MongoDB driver" */
+  name: string;
+  /** npm packages whose code owns the handles (the first is the one users install). */
+  packages: string[];
+  /** What the user forgot, e.g. "MongoClient never closed"; may depend on the handles. */
+  problem: (handles: Handle[]) => string;
+  why: (handles: Handle[]) => string;
+  fix: (handles: Handle[]) => string;
+  /** Default 'blocks'; 'warning' when it ends on its own (say when in `why`). */
+  severity?: (handles: Handle[]) => Severity;
+}
+
+export function libraryRule(family: LibraryFamily): Rule {
+  return {
+    id: family.id,
+    explain(handles): Finding[] {
+      const mine = handles.filter((h) => h.owner?.package && family.packages.includes(h.owner.package.name));
+      if (mine.length === 0) return [];
+      const owner = mainPackage(mine, family.packages);
+      return [{
+        id: family.id,
+        title: `${family.name} (${packageLabel(owner)}): ${family.problem(mine)} — ${summariseHandles(mine)}`,
+        severity: family.severity?.(mine) ?? 'blocks',
+        owner,
+        location: mine.find((h) => h.owner && !h.owner.package)?.owner ?? mine[0]!.owner,
+        why: family.why(mine),
+        fix: family.fix(mine),
+        handles: mine,
+      }];
+    },
+  };
+}
+
+export const sockets = (handles: Handle[]) => handles.filter((h) => h.kind === 'tcp-socket');
+export const timers = (handles: Handle[]) => handles.filter((h) => h.kind === 'timer');

@@ -1,0 +1,110 @@
+// One culprit family per block: a fixture using the real library against the real server on
+// this machine, `reload-doctor handles --json` against it, and the finding it must produce.
+// A family whose server is not reachable is skipped, naming the server.
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { runCli, startFixture } from './helpers.js';
+
+async function reachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1', timeout: 1000 }, () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => { socket.destroy(); resolve(false); });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const servers = {
+  redis: await reachable(6379),
+  postgres: await reachable(5432),
+  mariadb: await reachable(3306),
+  rabbitmq: await reachable(5672),
+};
+for (const [name, up] of Object.entries(servers)) {
+  if (!up) console.warn(`skipping the ${name} rule tests: no ${name} server on its standard port of 127.0.0.1`);
+}
+
+async function findingsFor(fixture: string, env: Record<string, string> = {}) {
+  const app = await startFixture(fixture, env);
+  const result = await runCli(['handles', String(app.pid), '--json']);
+  expect(result.code).toBe(0);
+  return result.json.findings as any[];
+}
+
+describe('culprit rules', () => {
+  it('mongodb: connected MongoClient never closed (wire-protocol peer)', async () => {
+    const peer = await startFixture('mongo-peer.cjs');
+    const [finding, ...rest] = await findingsFor('mongo-connected.cjs', { MONGO_URL: `mongodb://127.0.0.1:${peer.ready.port}/?directConnection=true` });
+    expect(finding).toMatchObject({ id: 'mongodb', severity: 'blocks', package: { name: 'mongodb' } });
+    expect(finding.title).toMatch(/MongoClient never closed — .*sockets? to 127\.0\.0\.1:\d+.*timer/);
+    expect(finding.fix).toContain('await client.close()');
+    expect(rest.filter((f) => f.package?.name === 'mongodb')).toEqual([]); // one finding, not one per handle
+  });
+
+  it('mongodb: server unreachable is a wait until serverSelectionTimeoutMS (warning)', async () => {
+    const [finding] = await findingsFor('mongo-unreachable.cjs', { MONGO_URL: `mongodb://127.0.0.1:${await freePort()}/?directConnection=true` });
+    expect(finding).toMatchObject({ id: 'mongodb', severity: 'warning' });
+    expect(finding.title).toMatch(/still trying to reach its server/);
+    expect(finding.why).toMatch(/serverSelectionTimeoutMS/);
+  });
+
+  it.skipIf(!servers.redis)('ioredis: connected client never quit (real Redis)', async () => {
+    const [finding] = await findingsFor('redis-connected.cjs');
+    expect(finding).toMatchObject({ id: 'ioredis', severity: 'blocks', package: { name: 'ioredis' } });
+    expect(finding.title).toMatch(/socket to 127\.0\.0\.1:6379/);
+    expect(finding.fix).toMatch(/redis\.quit\(\)/);
+  });
+
+  it('ioredis: reconnecting to a closed port forever', async () => {
+    const [finding] = await findingsFor('redis-reconnecting.cjs', { REDIS_PORT: String(await freePort()) });
+    expect(finding).toMatchObject({ id: 'ioredis', package: { name: 'ioredis' } });
+    expect(finding.title).toMatch(/reconnecting forever/);
+  });
+
+  it.skipIf(!servers.postgres)('pg: pool with idleTimeoutMillis 0 never ends (real PostgreSQL)', async () => {
+    const [finding] = await findingsFor('pg-pool-idle.cjs');
+    expect(finding).toMatchObject({ id: 'pg', severity: 'blocks' });
+    expect(finding.title).toMatch(/pool never ended — 2 sockets to 127\.0\.0\.1:5432/);
+    expect(finding.fix).toMatch(/pool\.end\(\)/);
+  });
+
+  it.skipIf(!servers.postgres)('pg: idle clients with idleTimeoutMillis are a warning with the wait', async () => {
+    const [finding] = await findingsFor('pg-pool-idle.cjs', { IDLE_TIMEOUT_MS: '60000' });
+    expect(finding).toMatchObject({ id: 'pg', severity: 'warning', package: { name: 'pg-pool' } });
+    expect(finding.why).toMatch(/exits on its own in about \d+(\.\d)? s/);
+  });
+
+  it.skipIf(!servers.mariadb)('mysql2: pool never ended (real MariaDB)', async () => {
+    const [finding] = await findingsFor('mysql-pool.cjs');
+    expect(finding).toMatchObject({ id: 'mysql2', severity: 'blocks', package: { name: 'mysql2' } });
+    expect(finding.title).toMatch(/socket to 127\.0\.0\.1:3306/);
+    expect(finding.fix).toMatch(/pool\.end\(\)/);
+  });
+
+  it.skipIf(!servers.rabbitmq)('amqplib: connection with heartbeats never closed (real RabbitMQ)', async () => {
+    const [finding] = await findingsFor('amqp-connection.cjs');
+    expect(finding).toMatchObject({ id: 'amqplib', severity: 'blocks', package: { name: 'amqplib' } });
+    expect(finding.title).toMatch(/1 socket to 127\.0\.0\.1:5672, .*timer every 5 s/);
+    expect(finding.fix).toMatch(/connection\.close\(\)/);
+  });
+});
+
+describe('harmless: must not be blamed', () => {
+  it("an http.Agent's idle keep-alive socket is unref'd: listed as not blocking, and the process exits", async () => {
+    const app = await startFixture('agent-idle.cjs');
+    const listed = await runCli(['handles', String(app.pid), '--json']);
+    const client = listed.json.notBlocking.find((h: any) => h.kind === 'tcp-socket' && h.details.remote === `127.0.0.1:${app.ready.port}`);
+    expect(client).toMatchObject({ blocking: false, notBlockingBecause: "unref'd" });
+    const blamed = listed.json.findings.flatMap((f: any) => f.handles);
+    expect(blamed.some((h: any) => h.details.remote === `127.0.0.1:${app.ready.port}`)).toBe(false);
+    const probed = await runCli([String(app.pid), '--mercy', '10s', '--json']);
+    expect(probed.code).toBe(0);
+  });
+});
