@@ -39,7 +39,7 @@ export const httpServerRule: Rule = {
       id: 'http-server-connections',
       title: server
         ? `server ${server} has ${summariseHandles(connections)}`
-        : `close() of a closed server waits for ${summariseHandles(connections)}`,
+        : `server.close() is still waiting for ${summariseHandles(connections)}`,
       severity: closesThemItself ? 'warning' : 'blocks',
       location: connections.find((h: Handle) => h.owner && !h.owner.internal)?.owner,
       why: inFlight.length > 0
