@@ -22,6 +22,14 @@ function readText(path: string): string | undefined {
   }
 }
 
+function readDir(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
 export function readStat(pid: number, tid?: number): ProcStat | undefined {
   const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
   const text = readText(path);
@@ -93,13 +101,7 @@ export function signalDisposition(pid: number, signalNumber: number): 'caught' |
 
 export function socketInodes(pid: number): Set<number> {
   const inodes = new Set<number>();
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return inodes;
-  }
-  for (const fd of fds) {
+  for (const fd of readDir(`/proc/${pid}/fd`)) {
     const target = readLink(`/proc/${pid}/fd/${fd}`);
     const match = target && /^socket:\[(\d+)\]$/.exec(target);
     if (match) inodes.add(Number(match[1]));
@@ -194,13 +196,7 @@ const SYSCALL_NAMES: Record<number, string> = {
 };
 
 export function readThreads(pid: number): ThreadInfo[] {
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  return tids.map((tidText) => {
+  return readDir(`/proc/${pid}/task`).map((tidText) => {
     const tid = Number(tidText);
     const stat = readStat(pid, tid);
     const wchan = readText(`/proc/${pid}/task/${tid}/wchan`)?.trim();
@@ -223,13 +219,7 @@ export function readThreads(pid: number): ThreadInfo[] {
 
 export function readChildren(pid: number): number[] {
   const children: number[] = [];
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return children;
-  }
-  for (const tid of tids) {
+  for (const tid of readDir(`/proc/${pid}/task`)) {
     const text = readText(`/proc/${pid}/task/${tid}/children`) ?? '';
     for (const child of text.trim().split(/\s+/)) if (child) children.push(Number(child));
   }
@@ -238,7 +228,7 @@ export function readChildren(pid: number): number[] {
 
 /** Finds which process holds a socket inode (slow: scans every process; only for error messages). */
 export function findSocketOwner(inode: number): number | undefined {
-  for (const entry of readdirSync('/proc')) {
+  for (const entry of readDir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     if (socketInodes(Number(entry)).has(inode)) return Number(entry);
   }
