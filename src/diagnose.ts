@@ -51,7 +51,7 @@ async function reach(pid: number, useInspector: boolean): Promise<Reached> {
   if (!useInspector) return { target, warnings };
   try {
     const session = await attachInspector(pid);
-    const info = await evaluateJson(session, 'JSON.stringify({ version: process.version, cwd: process.cwd() })');
+    const info = await evaluateJson(session, 'JSON.stringify({ version: process.version })');
     target.runtime = { kind: 'node', version: info?.version };
     const catalog = await startScriptCatalog(session.client).catch(() => undefined);
     return { target, session, catalog, warnings };
