@@ -17,7 +17,6 @@ export interface RawCollection {
   items: RawItem[];
   libuv: Array<{ type: string; active: boolean; refed: boolean; fd?: number; pid?: number; local?: string; remote?: string }>;
   functionNames: string[];
-  timersReachable: boolean;
   cwd: string;
   nodeVersion: string;
 }
@@ -112,9 +111,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   }
 
   // Timers live in the timer lists, one list per duration; all of them share one libuv timer.
-  let timersReachable = false;
   if (timerListMap && typeof timerListMap === 'object') {
-    timersReachable = true;
     const now = typeof timersBinding?.getLibuvNow === 'function' ? timersBinding.getLibuvNow() : undefined;
     for (const key of Object.keys(timerListMap)) {
       const list = timerListMap[key];
@@ -152,7 +149,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   }
 
   const result: RawCollection = {
-    items, libuv, timersReachable, cwd: process.cwd(), nodeVersion: process.version,
+    items, libuv, cwd: process.cwd(), nodeVersion: process.version,
     functionNames: functions.map((fn) => fn.name),
   };
   return { json: JSON.stringify(result), functions };

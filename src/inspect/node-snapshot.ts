@@ -1,7 +1,7 @@
 // The handle inspector for Node targets: one call into the target collects every live
 // resource, then CDP resolves each callback to its source location.
 import { CdpTimeoutError, type CdpClient } from '../reach/cdp-client.js';
-import type { Handle, HandleKind, Snapshot, SourceLocation, StackFrame } from '../types.js';
+import type { Handle, HandleKind, Snapshot, SourceLocation } from '../types.js';
 import { collectInTarget, type RawCollection, type RawItem } from './in-target.js';
 import { LocationResolver } from './locations.js';
 import { startScriptCatalog, type ScriptCatalog } from './script-catalog.js';

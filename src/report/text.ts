@@ -2,6 +2,7 @@
 // each with why and the usual fix; harmless handles summarised on one line at the end.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis } from '../diagnose.js';
+import { packageLabel } from '../explain/summary.js';
 import { formatLocation } from '../inspect/locations.js';
 import { formatDuration } from '../probe/duration.js';
 import type { Finding, Handle, SourceLocation, Verdict } from '../types.js';
@@ -65,7 +66,7 @@ function verdictLine(verdict: Verdict, c: ChalkInstance): string {
 }
 
 function findingLines(finding: Finding, c: ChalkInstance): string[] {
-  const owner = finding.owner ? `${finding.owner.name}@${finding.owner.version ?? '?'}` : finding.location && !finding.location.internal ? 'your code' : '';
+  const owner = finding.owner ? packageLabel(finding.owner) : finding.location && !finding.location.internal ? 'your code' : '';
   const lines = [`  ${c.red('●')} ${c.bold(finding.title)}${owner ? c.cyan(`  [${owner}]`) : ''}`];
   if (finding.location) lines.push(`      at ${describeLocation(finding.location)}`);
   for (const handle of finding.handles.slice(1, 6)) lines.push(c.dim(`      · ${handle.label}${handle.owner ? ` @ ${formatLocation(handle.owner)}` : ''}`));

@@ -1,6 +1,7 @@
 // The fallback: one finding per (owner, kind) with Node-level advice for that kind of handle.
 import type { Finding, Handle, HandleKind, PackageRef, SourceLocation } from '../../types.js';
 import type { Rule } from '../rule.js';
+import { packageLabel } from '../summary.js';
 
 interface Advice { why: string; fix: string }
 
@@ -15,11 +16,7 @@ function adviceFor(handle: Handle): Advice {
     case 'pipe-server':
       return { why: 'a listening server keeps the event loop alive until it is closed', fix: 'server.close() in your shutdown handler' };
     case 'tcp-socket':
-      if (d.accepted) {
-        return d.inFlight
-          ? { why: 'a response is still in flight on a connection of your server: server.close() waits for every open connection', fix: 'finish or abort long responses on shutdown; after a grace period call server.closeAllConnections() (Node ≥ 18.2)' }
-          : { why: 'an open connection of your server: server.close() waits for every connection to end', fix: 'server.closeIdleConnections() (Node ≥ 18.2; close() does it itself since Node 19), then server.closeAllConnections() after a grace period' };
-      }
+      // Connections accepted by a server are explained by the http-server rule.
       return { why: 'an open outgoing connection keeps the event loop alive', fix: 'close the client that owns it (client.close(), quit(), end() or socket.destroy()) in your shutdown handler' };
     case 'child-process':
       return { why: 'a running child process keeps the parent alive until it exits', fix: "child.kill() in your shutdown handler (or child.unref() if it may outlive you)" };
@@ -47,7 +44,7 @@ const KIND_ORDER: HandleKind[] = ['tcp-server', 'pipe-server', 'tcp-socket', 'ch
 
 function ownerKey(owner: SourceLocation | undefined): string {
   if (!owner) return '?';
-  return owner.package ? `${owner.package.name}@${owner.package.version ?? '?'}` : owner.internal ? 'node' : owner.file;
+  return owner.package ? packageLabel(owner.package) : owner.internal ? 'node' : owner.file;
 }
 
 export const genericHandles: Rule = {
@@ -56,7 +53,7 @@ export const genericHandles: Rule = {
     const groups = new Map<string, Handle[]>();
     for (const handle of handles) {
       // Timers split by repeat vs one-shot (different advice); everything else by kind.
-      const variant = handle.kind === 'timer' ? (handle.details.repeat ? 'interval' : 'timeout') : handle.kind === 'tcp-socket' ? (handle.details.accepted ? 'server-connection' : 'client') : handle.kind;
+      const variant = handle.kind === 'timer' ? (handle.details.repeat ? 'interval' : 'timeout') : handle.kind === 'tcp-socket' ? 'client' : handle.kind;
       const key = `${ownerKey(handle.owner)}|${variant}`;
       groups.set(key, [...(groups.get(key) ?? []), handle]);
     }
