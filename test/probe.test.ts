@@ -27,6 +27,9 @@ describe('reload-doctor <pid>', () => {
     const result = await runCli([String(app.pid), '--mercy', MERCY, '--json']);
     expect(result.code).toBe(1);
     expect(result.json.verdict.outcome).toBe('still-alive');
+    // Snapshot time is counted from the signal: just past the 2 s mercy.
+    expect(result.json.snapshot.takenAtMs).toBeGreaterThanOrEqual(2000);
+    expect(result.json.snapshot.takenAtMs).toBeLessThan(10_000);
     const [finding] = findingsOf(result.json);
     expect(finding.handles[0].kind).toBe('timer');
     expect(finding.handles[0].details.repeat).toBe(1000);

@@ -1,5 +1,6 @@
 // The handle inspector for Node targets: one call into the target collects every live
 // resource, then CDP resolves each callback to its source location.
+import { performance } from 'node:perf_hooks';
 import { CdpTimeoutError, type CdpClient } from '../reach/cdp-client.js';
 import type { Handle, HandleKind, Snapshot, SourceLocation } from '../types.js';
 import { collectInTarget, type RawCollection, type RawItem } from './in-target.js';
@@ -41,7 +42,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     return {
       source: 'inspector',
       nodeVersion: raw.nodeVersion,
-      takenAtMs: Date.now() - options.startedAt,
+      takenAtMs: Math.round(performance.now() - options.startedAt),
       handles,
       busyStack: fixedStack,
       notes,

@@ -64,8 +64,9 @@ async function connect(pid: number, found: FoundInspector, openedByUs: boolean):
     client = await CdpClient.connect(found.webSocketUrl, 3000);
   } catch (error) {
     if (!isAlive(pid)) throw new TargetGoneError(`process ${pid} exited while we attached`);
-    // Another debugger client may hold the session; we opened the inspector, so close it again.
-    throw new ReachError(`could not connect to the inspector on port ${found.port}: ${(error as Error).message}`);
+    // Without a session we cannot ask the target to close an inspector we opened: say so.
+    const leftOpen = openedByUs ? `; the inspector SIGUSR1 opened still listens on 127.0.0.1:${found.port}` : '';
+    throw new ReachError(`could not connect to the inspector on port ${found.port}: ${(error as Error).message}${leftOpen}`);
   }
   return {
     client,
