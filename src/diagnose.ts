@@ -51,7 +51,8 @@ async function reach(pid: number, useInspector: boolean): Promise<Reached> {
   if (!useInspector) return { target, warnings };
   try {
     const session = await attachInspector(pid);
-    const info = await evaluateJson(session, 'JSON.stringify({ version: process.version })');
+    // Nothing may throw between attach and return: withSession must get the session to close it.
+    const info = await evaluateJson(session, 'JSON.stringify({ version: process.version })').catch(() => undefined);
     target.runtime = { kind: 'node', version: info?.version };
     const catalog = await startScriptCatalog(session.client).catch(() => undefined);
     return { target, session, catalog, warnings };
