@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // The command line: options → stages → rendered report → exit code. Errors are one line.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { cleanUpOnInterrupt } from './cleanup.js';
 import { listHandles, probePid, type Diagnosis } from './diagnose.js';
-import { EXIT } from './errors.js';
+import { EXIT, UsageError } from './errors.js';
 import { formatDuration, parseDuration } from './probe/duration.js';
 import { parseSignal } from './probe/signals.js';
 import { parsePid } from './reach/target.js';
+import { parseReadySpec } from './probe/ready.js';
+import { renderGithubAnnotations } from './report/github.js';
 import { toJsonDocument } from './report/json.js';
+import { renderJunit } from './report/junit.js';
 import { renderText } from './report/text.js';
+import { runService } from './run.js';
 import type { UsageSample } from './types.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -56,6 +60,7 @@ Exit codes:
   1    still alive at the mercy, exited only after it, or not graceful (no handler)
   2    usage or input error (bad pid, signal or duration)
   3    could not reach or inspect the target (not permitted, gone while attaching)
+  4    run: the service exited, crashed or was not ready before the signal
   130  interrupted (Ctrl-C); the target's inspector is closed first`)
     .showHelpAfterError('(run reload-doctor --help for usage)')
     .exitOverride()
@@ -83,7 +88,82 @@ Exit codes:
       print(await listHandles(parsePid(pidText), options.inspector), options);
     });
   addCommonOptions(handles);
+  program.addCommand(buildRunCommand());
   return program;
+}
+
+const FORMATS = ['text', 'json', 'github', 'junit'] as const;
+type Format = (typeof FORMATS)[number];
+
+interface RunOptions {
+  signal: string; mercy: string; ready?: string; readyTimeout: string; exercise?: string;
+  format?: Format; reportFile?: string; color: boolean;
+}
+
+function buildRunCommand(): Command {
+  return new Command('run')
+    .description('start a service, wait until it is ready, signal it, and fail (exit 1) if it does not shut down within the mercy')
+    .argument('<command...>', 'the service to start, after --, e.g. -- node server.js or -- npm start')
+    .addOption(new Option('-s, --signal <name>', 'graceful signal to send').default('SIGTERM'))
+    .addOption(new Option('-m, --mercy <duration>', 'how long to wait for the exit (500ms, 10s, 2m)').default('10s'))
+    .option('--ready <spec>', 'when it is ready: port:<n>, http://…/health (2xx), log:<regex>, delay:<duration> (default: its first listening TCP port, else 2 s)')
+    .addOption(new Option('--ready-timeout <duration>', 'give up (exit 4) if it is not ready by then').default('60s'))
+    .option('--exercise <url>', 'before the signal, send requests over keep-alive connections and keep one in flight during the shutdown')
+    .addOption(new Option('--format <format>', 'report format (default: github when GITHUB_ACTIONS=true, else text)').choices(FORMATS))
+    .option('--report-file <path>', 'write the report in --format to this file; the terminal still gets text')
+    .option('--no-color', 'plain text without colours')
+    .passThroughOptions()
+    .exitOverride()
+    .action(async (command: string[], options: RunOptions) => {
+      const signal = parseSignal(options.signal);
+      const mercyMs = parseDuration(options.mercy);
+      const ready = parseReadySpec(options.ready);
+      const readyTimeoutMs = parseDuration(options.readyTimeout, '--ready-timeout');
+      const exercise = options.exercise === undefined ? undefined : parseUrl(options.exercise);
+      const format: Format = options.format ?? (process.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text');
+      const ticker = countdown(mercyMs, format === 'text');
+      const prefix = options.color && process.stderr.isTTY && !process.env.NO_COLOR ? '\x1b[2m[service]\x1b[0m ' : '[service] ';
+      let diagnosis: Diagnosis;
+      try {
+        diagnosis = await runService({
+          command, signal, mercyMs, ready, readyTimeoutMs, exercise, onTick: ticker.onTick,
+          // The service's output stays visible, on stderr, so stdout carries only the report.
+          onServiceLine: (_stream, line) => { ticker.clear(); process.stderr.write(`${prefix}${line}\n`); },
+        });
+      } finally {
+        ticker.clear();
+      }
+      const colored = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
+      const text = renderText(diagnosis, false);
+      const rendered = renderAs(format, diagnosis, text);
+      if (options.reportFile) {
+        writeFileSync(options.reportFile, rendered);
+        process.stdout.write(`${renderText(diagnosis, colored)}\n`);
+      } else {
+        process.stdout.write(format === 'text' ? `${renderText(diagnosis, colored)}\n` : rendered);
+      }
+      process.exitCode = diagnosis.exitCode;
+    });
+}
+
+function renderAs(format: Format, diagnosis: Diagnosis, text: string): string {
+  switch (format) {
+    case 'text': return `${text}\n`;
+    case 'json': return `${JSON.stringify(toJsonDocument(diagnosis, VERSION), null, 2)}\n`;
+    case 'junit': return renderJunit(diagnosis, text);
+    // The annotations, then the text report for the log.
+    case 'github': return `${renderGithubAnnotations(diagnosis)}\n${text}\n`;
+  }
+}
+
+function parseUrl(text: string): URL {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url;
+  } catch {
+    // fall through
+  }
+  throw new UsageError(`invalid --exercise "${text}": use an http:// or https:// URL`);
 }
 
 async function main(): Promise<void> {

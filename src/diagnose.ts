@@ -13,11 +13,14 @@ import type { SignalChoice } from './probe/signals.js';
 import { attachInspector, TargetGoneError, type InspectorSession } from './reach/attach.js';
 import { isAlive, signalDisposition } from './reach/proc.js';
 import { checkTarget } from './reach/target.js';
-import type { Finding, Outcome, Snapshot, Target, UsageSample, Verdict } from './types.js';
+import type { CdpClient } from './reach/cdp-client.js';
+import type { Finding, Outcome, RunInfo, Snapshot, Target, UsageSample, Verdict } from './types.js';
 
 export interface Diagnosis {
-  mode: 'probe' | 'handles';
+  mode: 'probe' | 'handles' | 'run';
   target: Target;
+  /** `run` mode only: how the service started, was exercised and ended. */
+  run?: RunInfo;
   verdict?: Verdict;
   snapshot?: Snapshot;
   findings: Finding[];
@@ -52,7 +55,7 @@ async function reach(pid: number, useInspector: boolean): Promise<Reached> {
   try {
     const session = await attachInspector(pid);
     // Nothing may throw between attach and return: withSession must get the session to close it.
-    const info = await evaluateJson(session, 'JSON.stringify({ version: process.version })').catch(() => undefined);
+    const info = await evaluateJson(session.client, 'JSON.stringify({ version: process.version })').catch(() => undefined);
     target.runtime = { kind: 'node', version: info?.version };
     const catalog = await startScriptCatalog(session.client).catch(() => undefined);
     return { target, session, catalog, warnings };
@@ -66,8 +69,8 @@ async function reach(pid: number, useInspector: boolean): Promise<Reached> {
   }
 }
 
-async function evaluateJson(session: InspectorSession, expression: string): Promise<any> {
-  const reply = await session.client.send('Runtime.evaluate', { expression, returnByValue: true }, 3000);
+export async function evaluateJson(client: CdpClient, expression: string): Promise<any> {
+  const reply = await client.send('Runtime.evaluate', { expression, returnByValue: true }, 3000);
   return typeof reply.result?.value === 'string' ? JSON.parse(reply.result.value) : undefined;
 }
 
@@ -87,13 +90,14 @@ async function withSession<T>(reached: Reached, work: () => Promise<T>): Promise
   }
 }
 
-async function snapshotOf(pid: number, reached: Reached, busy: boolean, startedAt: number): Promise<Snapshot> {
+/** The inspector's snapshot when it answers, else what /proc tells. */
+export async function snapshotOf(pid: number, client: CdpClient | undefined, catalog: ScriptCatalog | undefined, busy: boolean, startedAt: number): Promise<Snapshot> {
   const takenAt = () => Math.round(performance.now() - startedAt);
-  if (!reached.session || reached.session.client.isClosed) {
+  if (!client || client.isClosed) {
     return takeProcSnapshot(pid, takenAt());
   }
   try {
-    return await takeNodeSnapshot(reached.session.client, { pid, busy, startedAt, catalog: reached.catalog });
+    return await takeNodeSnapshot(client, { pid, busy, startedAt, catalog });
   } catch (error) {
     // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
     return takeProcSnapshot(pid, takenAt(), [`the inspector did not answer (${(error as Error).message}): the main thread is blocked in a synchronous call; showing what /proc tells`]);
@@ -105,7 +109,7 @@ export async function probePid(request: ProbeRequest): Promise<Diagnosis> {
   const reached = await reach(pid, request.useInspector);
   const { target, warnings } = reached;
   return withSession(reached, async () => {
-    const hadListener = await listensFor(reached, signal);
+    const hadListener = await listensFor(reached.session?.client, signal);
     const disposition = target.runtime.kind === 'other' ? signalDisposition(pid, signal.number) : undefined;
     if (hadListener === false) warnings.push(`pid ${pid} has no ${signal.name} listener: Node's default action kills it at once, dropping in-flight work`);
     if (disposition === 'ignored') warnings.push(`pid ${pid} ignores ${signal.name}: it will not exit on it`);
@@ -121,7 +125,7 @@ export async function probePid(request: ProbeRequest): Promise<Diagnosis> {
       }
       verdict.outcome = disposition === 'ignored' ? 'ignored' : 'still-alive';
       verdict.busy = looksBusy(probe.samples);
-      const snapshot = await snapshotOf(pid, reached, verdict.busy, probe.signalledAt);
+      const snapshot = await snapshotOf(pid, reached.session?.client, reached.catalog, verdict.busy, probe.signalledAt);
       const findings = explain(snapshot);
       if (!isAlive(pid)) {
         // It made it out while we were looking: later than the mercy, but not stuck.
@@ -139,13 +143,14 @@ export async function probePid(request: ProbeRequest): Promise<Diagnosis> {
   });
 }
 
-async function listensFor(reached: Reached, signal: SignalChoice): Promise<boolean | undefined> {
-  if (!reached.session) return undefined;
-  const count = await evaluateJson(reached.session, `JSON.stringify(process.listenerCount(${JSON.stringify(signal.name)}))`).catch(() => undefined);
+/** Does the Node target listen for the signal? (No listener: Node's default action kills it.) */
+export async function listensFor(client: CdpClient | undefined, signal: SignalChoice): Promise<boolean | undefined> {
+  if (!client) return undefined;
+  const count = await evaluateJson(client, `JSON.stringify(process.listenerCount(${JSON.stringify(signal.name)}))`).catch(() => undefined);
   return typeof count === 'number' ? count > 0 : undefined;
 }
 
-const EXIT_BY_OUTCOME: Record<Outcome, number> = {
+export const EXIT_BY_OUTCOME: Record<Outcome, number> = {
   exited: EXIT.ok,
   'still-alive': EXIT.notInTime,
   'exited-late': EXIT.notInTime,
@@ -162,7 +167,7 @@ export async function listHandles(pid: number, useInspector: boolean): Promise<D
   const reached = await reach(pid, useInspector);
   return withSession(reached, async () => {
     const startedAt = performance.now();
-    const snapshot = await snapshotOf(pid, reached, false, startedAt);
+    const snapshot = await snapshotOf(pid, reached.session?.client, reached.catalog, false, startedAt);
     // The user asked for the inspector on a Node target and we could not use it: exit 3.
     const missedInspector = useInspector && reached.target.runtime.kind === 'node' && snapshot.source !== 'inspector';
     return {

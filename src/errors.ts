@@ -10,6 +10,8 @@ export const EXIT = {
   usage: 2,
   /** Could not reach or inspect the target. */
   unreachable: 3,
+  /** run: the service exited, crashed or never became ready before the signal. */
+  notReady: 4,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
 } as const;
@@ -20,4 +22,8 @@ export class UsageError extends Error {
 
 export class ReachError extends Error {
   readonly exitCode = EXIT.unreachable;
+}
+
+export class ServiceNotReadyError extends Error {
+  readonly exitCode = EXIT.notReady;
 }

@@ -43,6 +43,10 @@ export interface Handle {
   label: string;
   details: Record<string, string | number | boolean | null>;
   owner?: SourceLocation;
+  /** Where it was created (`run` mode records creation stacks; attach mode cannot). */
+  createdAt?: StackFrame[];
+  /** The app's own line that created it: the first creation frame outside Node and node_modules. */
+  createdIn?: SourceLocation;
   /** Why it is not blocking, when it is not. */
   notBlockingBecause?: string;
 }
@@ -108,4 +112,27 @@ export interface Finding {
   why: string;
   fix: string;
   handles: Handle[];
+}
+
+/** `reload-doctor run`: what happened to the service besides the verdict. */
+export interface RunInfo {
+  command: string;
+  /** The service's own Node process (not npm), when there is one. */
+  appPid?: number;
+  readyAfterMs: number;
+  /** What made it count as ready. */
+  readyBy: string;
+  /** The creation-stack hook ran in the app: findings point at the line that created them. */
+  creationStacks: boolean;
+  exit?: { code: number | null; signal: string | null };
+  exercise?: {
+    url: string;
+    warmup: { sent: number; answered: number };
+    keepAliveConnections: number;
+    inFlight: { outcome: 'completed' | 'completed-before-signal' | 'dropped' | 'unanswered'; status?: number; afterSignalMs?: number; error?: string };
+  };
+  /** Processes of the tree still alive after the service exited (killed by us). */
+  leftBehind: Array<{ pid: number; command: string }>;
+  /** Processes killed at the end (the whole tree, when it did not exit in time). */
+  killedPids: number[];
 }

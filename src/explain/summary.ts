@@ -1,6 +1,6 @@
 // Counts and groups handles into one readable phrase: "2 sockets to 127.0.0.1:5432, 1 timer every 10 s".
 import { formatDuration } from '../probe/duration.js';
-import type { Handle, PackageRef } from '../types.js';
+import type { Handle, PackageRef, SourceLocation } from '../types.js';
 
 export function summariseHandles(handles: Handle[]): string {
   const counts = new Map<string, number>();
@@ -40,4 +40,15 @@ export function mainPackage(handles: Handle[], preferred: string[]): PackageRef 
 
 export function packageLabel(ref: PackageRef | undefined): string {
   return ref ? `${ref.name}@${ref.version ?? '?'}` : '';
+}
+
+/**
+ * The line to show for a group of handles: the app line that created one (run mode), else
+ * the first owner in the app's own code, else the first owner outside Node itself.
+ */
+export function bestLocation(handles: Handle[]): SourceLocation | undefined {
+  return handles.find((h) => h.createdIn)?.createdIn
+    ?? handles.find((h) => h.owner && !h.owner.internal && !h.owner.package)?.owner
+    ?? handles.find((h) => h.owner && !h.owner.internal)?.owner
+    ?? handles.find((h) => h.owner)?.owner;
 }

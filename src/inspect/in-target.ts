@@ -11,6 +11,8 @@ export interface RawItem {
   /** Indexes into the returned function list, most telling owner first. */
   owners: number[];
   details: Record<string, string | number | boolean | null | undefined>;
+  /** Creation stacks (own, then its creator's), when `run` installed the hook. */
+  created?: string[];
 }
 
 export interface RawCollection {
@@ -46,6 +48,22 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   const endpoint = (address: unknown, port: unknown) =>
     address === undefined || address === null ? undefined : `${String(address).includes(':') ? `[${address}]` : address}:${port}`;
 
+  // The creation-stack hook `run` installs (creation-hook.ts); absent when attached by pid.
+  const creation = (globalThis as any)[Symbol.for('reload-doctor.creation')];
+  const stacksOf = (resource: any): string[] | undefined => {
+    if (!creation || !resource) return undefined;
+    const stacks: string[] = creation.stacksOf(resource);
+    return stacks.length > 0 ? stacks : undefined;
+  };
+  /** The libuv wrap an async resource was created for: _handle, or dgram's state.handle. */
+  const wrapOf = (handle: any): any => {
+    if (handle?._handle) return handle._handle;
+    for (const symbol of Object.getOwnPropertySymbols(handle ?? {})) {
+      if (handle[symbol]?.handle) return handle[symbol].handle;
+    }
+    return handle;
+  };
+
   const items: RawItem[] = [];
   const handles: any[] = (process as any)._getActiveHandles();
   const childStdio = new Map<unknown, number>();
@@ -57,6 +75,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   const stdio = new Map<unknown, string>([[process.stdin, 'stdin'], [process.stdout, 'stdout'], [process.stderr, 'stderr']].filter(([s]) => s) as any);
 
   for (const handle of handles) {
+    const before = items.length;
     const ctor = handle?.constructor?.name ?? typeof handle;
     const wrap = handle?._handle?.constructor?.name;
     const fd = typeof handle?._handle?.fd === 'number' && handle._handle.fd >= 0 ? handle._handle.fd : undefined;
@@ -108,6 +127,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     } else {
       items.push({ type: 'other', refed: true, fd, owners: [], details: { constructor: ctor, wrap } });
     }
+    if (items.length > before) items[before]!.created = stacksOf(wrapOf(handle));
   }
 
   // Timers live in the timer lists, one list per duration; all of them share one libuv timer.
@@ -123,6 +143,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
           type: 'timer', refed: typeof timer.hasRef === 'function' ? timer.hasRef() : true,
           owners: remember(callback),
           details: { delay, repeat: timer._repeat ?? null, dueIn, callback: callback?.name || undefined },
+          created: stacksOf(timer),
         });
       }
     }

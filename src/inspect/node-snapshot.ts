@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { CdpTimeoutError, type CdpClient } from '../reach/cdp-client.js';
 import type { Handle, HandleKind, Snapshot, SourceLocation } from '../types.js';
 import { collectInTarget, type RawCollection, type RawItem } from './in-target.js';
+import { creationOf } from './creation-stacks.js';
 import { LocationResolver } from './locations.js';
 import { startScriptCatalog, type ScriptCatalog } from './script-catalog.js';
 
@@ -34,7 +35,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const resolver = new LocationResolver(raw.cwd, `/proc/${options.pid}/root`);
     const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, scripts, resolver);
     const workers = await listWorkers(client);
-    const handles = [...buildHandles(raw, owners), ...workers.map((w) => workerHandle(w, raw))];
+    const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
     const fixedStack = busyStack?.map((frame) => ({
       functionName: frame.functionName,
       location: frame.url !== undefined ? resolver.resolve(frame.url, frame.line, frame.column, frame.functionName) : undefined,
@@ -205,7 +206,7 @@ const LIBUV_KINDS: Record<string, HandleKind> = {
   fs_event: 'fs-watcher', fs_poll: 'fs-watcher',
 };
 
-function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefined>): Handle[] {
+function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefined>, resolver: LocationResolver): Handle[] {
   const handles: Handle[] = [];
   const activeByFd = new Map(raw.libuv.filter((h) => h.fd !== undefined).map((h) => [h.fd!, h]));
   raw.items.forEach((item, at) => {
@@ -218,12 +219,15 @@ function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefin
       blocking = false;
       notBlockingBecause = 'standard stream';
     }
+    const creation = creationOf(item.created, resolver);
     handles.push({
       kind: item.type as HandleKind,
       blocking,
       label: labelFor(item),
       details: clean(item.details),
       owner: owners[at],
+      createdAt: creation?.frames,
+      createdIn: creation?.appFrame,
       notBlockingBecause: blocking ? undefined : notBlockingBecause,
     });
   });

@@ -10,7 +10,10 @@ import { startSampler } from './sampler.js';
 import type { SignalChoice } from './signals.js';
 
 export interface ProbeOptions {
+  /** The process whose exit is awaited. */
   pid: number;
+  /** Where the signal goes, when not to `pid` (a wrapper such as npm that should pass it on). */
+  signalPid?: number;
   signal: SignalChoice;
   mercyMs: number;
   client?: CdpClient;
@@ -31,16 +34,17 @@ export interface ProbeResult {
 
 export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   const { pid, signal, mercyMs, client, onTick } = options;
+  const signalPid = options.signalPid ?? pid;
   const watch = watchExit(pid, client);
   const signalledAt = performance.now();
   const sampler = startSampler(pid, signalledAt);
   try {
-    process.kill(pid, signal.name);
+    process.kill(signalPid, signal.name);
   } catch (error) {
     watch.stop();
     sampler.stop();
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ReachError(code === 'EPERM' ? `not permitted to send ${signal.name} to pid ${pid}` : `could not send ${signal.name} to pid ${pid}: ${code}`);
+    throw new ReachError(code === 'EPERM' ? `not permitted to send ${signal.name} to pid ${signalPid}` : `could not send ${signal.name} to pid ${signalPid}: ${code}`);
   }
   const deadline = signalledAt + mercyMs;
   let exitedAt: number | undefined;

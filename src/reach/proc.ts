@@ -22,7 +22,7 @@ function readText(path: string): string | undefined {
   }
 }
 
-function readDir(path: string): string[] {
+export function readDir(path: string): string[] {
   try {
     return readdirSync(path);
   } catch {

@@ -15,6 +15,7 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): objec
     mode: diagnosis.mode,
     exitCode: diagnosis.exitCode,
     target: diagnosis.target,
+    run: diagnosis.run ?? null,
     verdict: diagnosis.verdict ?? null,
     findings: diagnosis.findings.map((finding) => ({
       id: finding.id,
@@ -41,6 +42,8 @@ function plainHandle(handle: Handle): object {
     label: handle.label,
     details: handle.details,
     owner: handle.owner ?? null,
+    createdIn: handle.createdIn ?? null,
+    createdAt: handle.createdAt ?? null,
     notBlockingBecause: handle.notBlockingBecause ?? null,
   };
 }

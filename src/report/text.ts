@@ -5,6 +5,7 @@ import type { Diagnosis } from '../diagnose.js';
 import { packageLabel } from '../explain/summary.js';
 import { formatLocation } from '../inspect/locations.js';
 import { formatDuration } from '../probe/duration.js';
+import { describeVerdict } from './verdict.js';
 import type { Finding, Handle, SourceLocation, Verdict } from '../types.js';
 
 export function renderText(diagnosis: Diagnosis, color: boolean): string {
@@ -12,9 +13,12 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   const lines: string[] = [];
   const { target, verdict, snapshot } = diagnosis;
   const runtime = target.runtime.kind === 'node' ? `node ${target.runtime.version ?? ''}`.trim() : 'not Node.js';
-  lines.push(c.bold(`reload-doctor · pid ${target.pid} · ${runtime} · ${truncate(target.command, 80)}`));
+  const mode = diagnosis.mode === 'run' ? ' run' : '';
+  lines.push(c.bold(`reload-doctor${mode} · pid ${target.pid} · ${runtime} · ${truncate(target.command, 80)}`));
   for (const warning of diagnosis.warnings) lines.push(c.yellow(`! ${warning}`));
+  if (diagnosis.run) lines.push(`ready after ${formatDuration(diagnosis.run.readyAfterMs)}: ${diagnosis.run.readyBy}`);
   if (verdict) lines.push(verdictLine(verdict, c));
+  if (diagnosis.run?.exercise) lines.push(exerciseLine(diagnosis.run.exercise, verdict?.signal ?? 'the signal', c));
 
   if (snapshot) {
     const blocking = diagnosis.findings;
@@ -43,37 +47,50 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
     if (harmless.length > 0) lines.push('', c.dim(`Not keeping it alive: ${summarise(harmless)}`));
     for (const note of snapshot.notes) lines.push(c.dim(`note: ${note}`));
   }
-  if (verdict?.killed) lines.push('', c.red(`Sent SIGKILL (--kill): pid ${target.pid} was killed with no mercy.`));
+  const run = diagnosis.run;
+  for (const left of run?.leftBehind ?? []) lines.push(c.yellow(`! left behind after the service exited: pid ${left.pid} (${truncate(left.command, 60)}); killed`));
+  if (verdict?.killed && run) {
+    lines.push('', c.red(`Killed the service's process tree with no mercy (${run.killedPids.length} process${run.killedPids.length === 1 ? '' : 'es'}: ${run.killedPids.join(', ')}).`));
+  } else if (verdict?.killed) {
+    lines.push('', c.red(`Sent SIGKILL (--kill): pid ${target.pid} was killed with no mercy.`));
+  }
   return lines.join('\n');
 }
 
 function verdictLine(verdict: Verdict, c: ChalkInstance): string {
-  const mercy = `mercy ${formatDuration(verdict.mercyMs)}`;
-  const last = verdict.samples[verdict.samples.length - 1];
-  const usage = last ? ` · CPU ${last.cpuPercent} % · RSS ${Math.round(last.rssBytes / 1048576)} MB` : '';
-  switch (verdict.outcome) {
-    case 'exited':
-      return c.green(`✔ exited ${formatDuration(verdict.exitedAfterMs ?? 0)} after ${verdict.signal} (${mercy})`);
-    case 'not-graceful':
-      return c.red(`✖ not graceful: died ${formatDuration(verdict.exitedAfterMs ?? 0)} after ${verdict.signal} with no handler for it (Node's default action; in-flight work was dropped)`);
-    case 'exited-late':
-      return c.red(`✖ exited only ${formatDuration(verdict.exitedAfterMs ?? 0)} after ${verdict.signal}, past the ${mercy}`);
-    case 'ignored':
-      return c.red(`✖ ignores ${verdict.signal}: still alive after the ${mercy}${usage}`);
-    case 'still-alive':
-      return c.red(`✖ ${verdict.busy ? 'busy and ' : ''}still alive ${formatDuration(verdict.mercyMs)} after ${verdict.signal} (${mercy})${usage}`);
-  }
+  const { ok, text } = describeVerdict(verdict);
+  return ok ? c.green(text) : c.red(text);
 }
 
 function findingLines(finding: Finding, c: ChalkInstance): string[] {
   const owner = finding.owner ? packageLabel(finding.owner) : finding.location && !finding.location.internal ? 'your code' : '';
   const lines = [`  ${c.red('●')} ${c.bold(finding.title)}${owner ? c.cyan(`  [${owner}]`) : ''}`];
-  if (finding.location) lines.push(`      at ${describeLocation(finding.location)}`);
+  if (finding.location) {
+    const created = finding.handles.some((h) => h.createdIn === finding.location);
+    lines.push(`      ${created ? 'created at' : 'at'} ${describeLocation(finding.location)}`);
+  }
   for (const handle of finding.handles.slice(1, 6)) lines.push(c.dim(`      · ${handle.label}${handle.owner ? ` @ ${formatLocation(handle.owner)}` : ''}`));
   if (finding.handles.length > 6) lines.push(c.dim(`      · … ${finding.handles.length - 6} more`));
   lines.push(`      ${c.yellow('why')}  ${finding.why}`);
   lines.push(`      ${c.green('fix')}  ${finding.fix}`);
   return lines;
+}
+
+type ExerciseReport = NonNullable<NonNullable<Diagnosis['run']>['exercise']>;
+
+function exerciseLine(exercise: ExerciseReport, signal: string, c: ChalkInstance): string {
+  const warmup = `exercise: ${exercise.warmup.answered}/${exercise.warmup.sent} warm-up requests answered, ${exercise.keepAliveConnections} keep-alive connection${exercise.keepAliveConnections === 1 ? '' : 's'} held open`;
+  const flight = exercise.inFlight;
+  switch (flight.outcome) {
+    case 'completed':
+      return `${warmup}; ${c.green(`the in-flight request completed (${flight.status}) ${formatDuration(flight.afterSignalMs ?? 0)} after ${signal}`)}`;
+    case 'completed-before-signal':
+      return `${warmup}; the in-flight request finished before ${signal} (the URL answers too fast to be in flight: point --exercise at a slower endpoint)`;
+    case 'dropped':
+      return `${warmup}; ${c.red(`the in-flight request was dropped ${formatDuration(flight.afterSignalMs ?? 0)} after ${signal}: ${flight.error}`)}`;
+    case 'unanswered':
+      return `${warmup}; ${c.red('the in-flight request got no answer')}`;
+  }
 }
 
 function describeLocation(location: SourceLocation): string {

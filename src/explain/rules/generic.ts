@@ -1,7 +1,7 @@
 // The fallback: one finding per (owner, kind) with Node-level advice for that kind of handle.
 import type { Finding, Handle, HandleKind, PackageRef, SourceLocation } from '../../types.js';
 import type { Rule } from '../rule.js';
-import { packageLabel } from '../summary.js';
+import { bestLocation, packageLabel } from '../summary.js';
 
 interface Advice { why: string; fix: string }
 
@@ -67,7 +67,7 @@ export const genericHandles: Rule = {
         title: group.length === 1 ? first.label : `${group.length} × ${first.label}`,
         severity: 'blocks',
         owner,
-        location: group.map((h) => h.owner).find((o) => o && !o.internal) ?? first.owner,
+        location: bestLocation(group),
         why: advice.why,
         fix: advice.fix,
         handles: group,

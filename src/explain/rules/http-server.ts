@@ -2,9 +2,9 @@
 // streaming) and idle keep-alive sockets. The fix depends on the target's Node version:
 // closeIdleConnections()/closeAllConnections() since 18.2, and close() itself drops idle
 // keep-alive sockets since 19.
-import type { Finding, Handle } from '../../types.js';
+import type { Finding } from '../../types.js';
 import type { Rule } from '../rule.js';
-import { summariseHandles } from '../summary.js';
+import { bestLocation, summariseHandles } from '../summary.js';
 
 function nodeMajorMinor(version: string | undefined): [number, number] {
   const match = /^v?(\d+)\.(\d+)/.exec(version ?? '');
@@ -41,7 +41,7 @@ export const httpServerRule: Rule = {
         ? `server ${server} has ${summariseHandles(connections)}`
         : `server.close() is still waiting for ${summariseHandles(connections)}`,
       severity: closesThemItself ? 'warning' : 'blocks',
-      location: connections.find((h: Handle) => h.owner && !h.owner.internal)?.owner,
+      location: bestLocation(connections),
       why: inFlight.length > 0
         ? `server.close() stops accepting but waits for every open connection to end, and ${requests} never finishes`
         : closesThemItself

@@ -3,7 +3,7 @@
 // library owns, counted and grouped into one finding.
 import type { Finding, Handle, Severity } from '../../types.js';
 import type { Rule } from '../rule.js';
-import { mainPackage, packageLabel, summariseHandles } from '../summary.js';
+import { bestLocation, mainPackage, packageLabel, summariseHandles } from '../summary.js';
 
 export interface LibraryFamily {
   id: string;
@@ -31,7 +31,7 @@ export function libraryRule(family: LibraryFamily): Rule {
         title: `${family.name} (${packageLabel(owner)}): ${family.problem(mine)} — ${summariseHandles(mine)}`,
         severity: family.severity?.(mine) ?? 'blocks',
         owner,
-        location: mine.find((h) => h.owner && !h.owner.package)?.owner ?? mine[0]!.owner,
+        location: bestLocation(mine),
         why: family.why(mine),
         fix: family.fix(mine),
         handles: mine,

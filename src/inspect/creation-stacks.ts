@@ -1,0 +1,42 @@
+// Creation stacks come out of the target as V8's text; this turns them into frames and picks
+// the line a person should look at: the first frame in the app's own code (not Node's, not
+// node_modules). A handle created inside a library callback has no such frame in its own
+// stack, so its creator's stack is searched next (the hook recorded it).
+import type { SourceLocation, StackFrame } from '../types.js';
+import type { LocationResolver } from './locations.js';
+
+const FRAME = /^\s*at (?:async )?(?:(.+?) \((.+):(\d+):(\d+)\)|(.+):(\d+):(\d+))$/;
+const MAX_FRAMES = 12;
+
+export interface Creation {
+  /** The handle's own creation stack, Node's internal frames left out. */
+  frames: StackFrame[];
+  /** The app's own line that led to the handle. */
+  appFrame?: SourceLocation;
+}
+
+export function parseStack(text: string, resolver: LocationResolver): StackFrame[] {
+  const frames: StackFrame[] = [];
+  for (const line of text.split('\n')) {
+    const match = FRAME.exec(line);
+    if (!match) continue;
+    const functionName = match[1] ?? '';
+    const url = match[2] ?? match[5]!;
+    const lineNumber = Number(match[3] ?? match[6]);
+    const column = Number(match[4] ?? match[7]);
+    frames.push({ functionName: functionName || '(anonymous)', location: resolver.resolve(url, lineNumber - 1, column - 1, functionName) });
+  }
+  return frames;
+}
+
+export function isAppCode(location: SourceLocation | undefined): location is SourceLocation {
+  return location !== undefined && !location.internal && location.package === undefined;
+}
+
+export function creationOf(stacks: string[] | undefined, resolver: LocationResolver): Creation | undefined {
+  if (!stacks || stacks.length === 0) return undefined;
+  const parsed = stacks.map((text) => parseStack(text, resolver));
+  const appFrame = parsed.flat().find((frame) => isAppCode(frame.location))?.location;
+  const frames = parsed[0]!.filter((frame) => frame.location && !frame.location.internal).slice(0, MAX_FRAMES);
+  return { frames, appFrame };
+}

@@ -1,0 +1,80 @@
+// `--exercise <url>`: traffic like production's before the signal. A few requests over
+// keep-alive connections (which stay open, idle, through the shutdown), then one more request
+// that is still in flight when the signal goes out. Afterwards: did that request complete,
+// or was it dropped?
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunInfo } from '../types.js';
+
+const WARMUP_REQUESTS = 4;
+const REQUEST_TIMEOUT_MS = 5000;
+
+export type ExerciseReport = NonNullable<RunInfo['exercise']>;
+
+export interface Exercise {
+  /** Call when the signal went out (performance.now()). */
+  signalled(at: number): void;
+  /** Waits (a little) for the in-flight request, closes our connections, reports. */
+  finish(graceMs: number): Promise<ExerciseReport>;
+}
+
+interface Outcome { status?: number; error?: string; at: number }
+
+export async function startExercise(url: URL): Promise<Exercise> {
+  const client = url.protocol === 'https:' ? https : http;
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
+  let answered = 0;
+  for (let i = 0; i < WARMUP_REQUESTS; i += 2) {
+    const pair = await Promise.all([request(client, url, agent), request(client, url, agent)]);
+    answered += pair.filter((outcome) => outcome.status !== undefined).length;
+  }
+  const keepAliveConnections = Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+
+  // The in-flight request: sent now, and the signal follows as soon as it is on the wire.
+  let outcome: Outcome | undefined;
+  let signalledAt: number | undefined;
+  const inFlight = request(client, url, agent, 0).then((o) => { outcome = o; return o; });
+  await Promise.race([inFlight, sleep(50)]);
+
+  return {
+    signalled(at) {
+      signalledAt = at;
+    },
+    async finish(graceMs) {
+      await Promise.race([inFlight, sleep(graceMs)]);
+      agent.destroy();
+      const settled = outcome;
+      const after = settled && signalledAt !== undefined ? Math.max(0, Math.round(settled.at - signalledAt)) : undefined;
+      return {
+        url: url.href,
+        warmup: { sent: WARMUP_REQUESTS, answered },
+        keepAliveConnections,
+        inFlight: !settled
+          ? { outcome: 'unanswered' }
+          : settled.error !== undefined
+            ? { outcome: 'dropped', error: settled.error, afterSignalMs: after }
+            : { outcome: signalledAt === undefined || settled.at < signalledAt ? 'completed-before-signal' : 'completed', status: settled.status, afterSignalMs: after },
+      };
+    },
+  };
+}
+
+/** timeoutMs 0: no timeout (the in-flight request may legitimately take the whole mercy). */
+function request(client: typeof http | typeof https, url: URL, agent: http.Agent, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const req = client.get(url, { agent, timeout: timeoutMs || undefined }, (response) => {
+      response.resume();
+      response.once('end', () => resolve({ status: response.statusCode, at: performance.now() }));
+      response.once('error', (error) => resolve({ error: describe(error), at: performance.now() }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (error) => resolve({ error: describe(error), at: performance.now() }));
+  });
+}
+
+function describe(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ? `${code} (${error.message})` : error.message;
+}

@@ -1,0 +1,172 @@
+// `run` mode's reach: start the service with every Node process in it paused on an ephemeral
+// inspector port (--inspect-brk=127.0.0.1:0), install the creation-stack hook in each, then
+// let it run. So every handle the app creates has a creation stack from its first line.
+// Wrappers (npm start, npx, yarn) pass NODE_OPTIONS down to the app's Node process; the
+// wrapper's own Node process is released and left alone, never diagnosed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ReachError } from '../errors.js';
+import { installCreationHook } from '../inspect/creation-hook.js';
+import { CdpClient } from './cdp-client.js';
+import { isAlive, listeningTcp, readCmdline } from './proc.js';
+import { descendantsOf, killTree } from './tree.js';
+
+const INSPECT_FLAG = '--inspect-brk=127.0.0.1:0';
+const CALL_TIMEOUT_MS = 5000;
+/** What Node's inspector prints on stderr: ours, not the service's output. */
+const INSPECTOR_NOISE = [
+  /^Debugger listening on ws:\/\//, /^For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector/,
+  /^Debugger attached\.$/, /^Waiting for the debugger to disconnect\.\.\.$/, /^Debugger ending on ws:\/\//,
+];
+
+export interface NodeSession {
+  pid: number;
+  port: number;
+  command: string[];
+  client: CdpClient;
+}
+
+export interface ServiceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** performance.now() of the exit. */
+  at: number;
+}
+
+export interface ServiceOptions {
+  command: string[];
+  /** Every line the service writes (inspector noise removed). */
+  onLine(stream: 'stdout' | 'stderr', line: string): void;
+}
+
+export class Service {
+  readonly child: ChildProcess;
+  readonly exited: Promise<ServiceExit>;
+  /** Sessions to the service's own Node processes (wrappers excluded), oldest first. */
+  readonly sessions: NodeSession[] = [];
+  /** Problems attaching to one of the tree's Node processes; reported, never fatal. */
+  readonly warnings: string[] = [];
+  /** Every inspector port the tree announced: ours, never the service's own ports. */
+  readonly inspectorPorts = new Set<number>();
+  private readonly pending = new Set<Promise<void>>();
+  private exit?: ServiceExit;
+
+  constructor(options: ServiceOptions) {
+    const [file, ...args] = options.command;
+    const direct = isNodeExecutable(file!);
+    const env = { ...process.env };
+    if (!direct) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${INSPECT_FLAG}`.trim();
+    // Its own process group, so the whole tree can be killed at once.
+    this.child = spawn(file!, direct ? [INSPECT_FLAG, ...args] : args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve, reject) => {
+      this.child.once('error', (error) => reject(new ReachError(`could not start ${file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`)));
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal, at: performance.now() };
+        resolve(this.exit);
+      });
+    });
+    this.exited.catch(() => {});
+    for (const stream of ['stdout', 'stderr'] as const) {
+      createInterface({ input: this.child[stream]!, crlfDelay: Infinity }).on('line', (line) => {
+        const inspector = /^Debugger listening on (ws:\/\/\S+)/.exec(line);
+        if (inspector && stream === 'stderr') {
+          this.inspectorPorts.add(Number(new URL(inspector[1]!).port));
+          this.track(this.attach(inspector[1]!));
+        }
+        if (!INSPECTOR_NOISE.some((noise) => noise.test(line))) options.onLine(stream, line);
+      });
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get hasExited(): ServiceExit | undefined {
+    return this.exit;
+  }
+
+  /** The app: the first Node process of the tree that is not a package manager. */
+  app(): NodeSession | undefined {
+    return this.sessions.find((session) => isAlive(session.pid));
+  }
+
+  /** Waits until every inspector announced so far has been attached and released. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Closes our sessions (the service keeps running). */
+  async disconnect(): Promise<void> {
+    await this.settled();
+    await Promise.all(this.sessions.map((session) => session.client.close()));
+  }
+
+  /** SIGKILL the whole tree; returns pids that survived (none, normally). */
+  async kill(): Promise<number[]> {
+    await Promise.all(this.sessions.map((session) => session.client.close()));
+    return killTree(this.pid, this.pid);
+  }
+
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /** A Node process of the tree is paused waiting for us: hook it, release it. */
+  private async attach(url: string): Promise<void> {
+    const port = Number(new URL(url).port);
+    let client: CdpClient;
+    try {
+      client = await CdpClient.connect(url, CALL_TIMEOUT_MS);
+    } catch (error) {
+      this.warnings.push(`could not attach to the Node process on inspector port ${port}: ${(error as Error).message}`);
+      return;
+    }
+    const pid = await this.pidListeningOn(port);
+    const command = pid ? readCmdline(pid) : [];
+    const wrapper = isPackageManager(command);
+    try {
+      if (!wrapper) {
+        const installed = await client.send('Runtime.evaluate', { expression: `(${installCreationHook.toString()})()`, returnByValue: true }, CALL_TIMEOUT_MS);
+        if (installed.exceptionDetails) this.warnings.push(`creation stacks are off in pid ${pid}: ${installed.exceptionDetails.exception?.description ?? installed.exceptionDetails.text}`);
+        // A drained loop waits for the debugger to go away: never hold an exit up.
+        client.on('NodeRuntime.waitingForDisconnect', () => void client.close());
+        await client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, CALL_TIMEOUT_MS);
+      }
+      await client.send('Runtime.runIfWaitingForDebugger', {}, CALL_TIMEOUT_MS);
+    } catch (error) {
+      this.warnings.push(`could not prepare the Node process on inspector port ${port}: ${(error as Error).message}`);
+    }
+    if (wrapper || !pid) {
+      await client.close();
+      return;
+    }
+    this.sessions.push({ pid, port, command, client });
+  }
+
+  private async pidListeningOn(port: number): Promise<number | undefined> {
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      for (const pid of [this.pid, ...descendantsOf(this.pid)]) {
+        if (listeningTcp(pid).some((row) => row.localPort === port)) return pid;
+      }
+      await sleep(10);
+    }
+    return undefined;
+  }
+}
+
+function isNodeExecutable(file: string): boolean {
+  return file === process.execPath || /^node(js)?$/.test(basename(file));
+}
+
+/** npm, npx, yarn, pnpm and corepack run the app; they are not the app. */
+export function isPackageManager(command: string[]): boolean {
+  const script = command.find((word, index) => index > 0 && !word.startsWith('-')) ?? '';
+  return /(^|\/)(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack)(-cli)?(\.c?js)?$/.test(script)
+    || /\/node_modules\/(npm|yarn|pnpm|corepack)\/bin\//.test(script)
+    || /\/node_modules\/(npm|yarn|pnpm|corepack)\//.test(script);
+}

@@ -1,0 +1,45 @@
+// GitHub Actions workflow commands: one annotation per finding, placed on the app line that
+// created (or owns) the handles, so the pull request shows it next to the code.
+// https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+import type { Diagnosis } from '../diagnose.js';
+import { describeVerdict } from './verdict.js';
+import type { Finding } from '../types.js';
+
+export function renderGithubAnnotations(diagnosis: Diagnosis): string {
+  const lines: string[] = [];
+  const { verdict } = diagnosis;
+  if (verdict) {
+    const { ok, text } = describeVerdict(verdict);
+    lines.push(command(ok ? 'notice' : 'error', { title: 'reload-doctor' }, text.replace(/^[✔✖] /, '')));
+  }
+  for (const finding of diagnosis.findings) {
+    if (finding.severity === 'harmless') continue;
+    lines.push(annotation(finding));
+  }
+  return lines.join('\n');
+}
+
+function annotation(finding: Finding): string {
+  const level = finding.severity === 'blocks' ? 'error' : 'warning';
+  const properties: Record<string, string | number> = { title: finding.title.slice(0, 200) };
+  const location = finding.location;
+  if (location && !location.internal) {
+    properties.file = location.file;
+    properties.line = location.line;
+    properties.col = location.column;
+  }
+  return command(level, properties, `${finding.why}\nFix: ${finding.fix}`);
+}
+
+function command(level: 'error' | 'warning' | 'notice', properties: Record<string, string | number>, message: string): string {
+  const props = Object.entries(properties).map(([key, value]) => `${key}=${escapeProperty(String(value))}`).join(',');
+  return `::${level}${props ? ` ${props}` : ''}::${escapeData(message)}`;
+}
+
+export function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+export function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}

@@ -1,0 +1,50 @@
+// JUnit XML for GitLab, Jenkins and friends: one test case for the shutdown itself, and one
+// failing case per culprit (with file and line, which GitLab shows).
+import type { Diagnosis } from '../diagnose.js';
+import { formatDuration } from '../probe/duration.js';
+import { describeVerdict } from './verdict.js';
+
+export function renderJunit(diagnosis: Diagnosis, textReport: string): string {
+  const { verdict } = diagnosis;
+  const seconds = ((verdict?.exitedAfterMs ?? verdict?.mercyMs ?? 0) / 1000).toFixed(3);
+  const shutdownName = verdict
+    ? `shuts down within ${formatDuration(verdict.mercyMs)} of ${verdict.signal}`
+    : 'shuts down gracefully';
+  const cases: string[] = [];
+  const shutdownFailed = diagnosis.exitCode !== 0;
+  cases.push(testCase('reload-doctor', shutdownName, seconds, {},
+    shutdownFailed ? failure(verdict?.outcome ?? 'failed', verdict ? describeVerdict(verdict).text.replace(/^[✔✖] /, '') : 'failed', textReport) : ''));
+  for (const finding of diagnosis.findings.filter((f) => f.severity === 'blocks')) {
+    const where: Record<string, string> = finding.location && !finding.location.internal ? { file: finding.location.file, line: String(finding.location.line) } : {};
+    cases.push(testCase('reload-doctor.culprits', finding.title, '0', where,
+      failure(finding.id, finding.why, `${finding.why}\nFix: ${finding.fix}\n${finding.handles.map((h) => `- ${h.label}`).join('\n')}`)));
+  }
+  const failures = (shutdownFailed ? 1 : 0) + cases.length - 1;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="reload-doctor" tests="${cases.length}" failures="${failures}" time="${seconds}">`,
+    `  <testsuite name="graceful shutdown: ${xml(diagnosis.run?.command ?? diagnosis.target.command)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+function testCase(classname: string, name: string, time: string, attributes: Record<string, string>, body: string): string {
+  const extra = Object.entries(attributes).map(([key, value]) => ` ${key}="${xml(value)}"`).join('');
+  const open = `    <testcase classname="${xml(classname)}" name="${xml(name)}" time="${time}"${extra}`;
+  return body ? `${open}>\n${body}\n    </testcase>` : `${open}/>`;
+}
+
+function failure(type: string, message: string, text: string): string {
+  return `      <failure type="${xml(type)}" message="${xml(message)}">${xml(text)}</failure>`;
+}
+
+/** Escapes text for XML 1.0, dropping the control characters it cannot carry at all. */
+export function xml(text: string): string {
+  return text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

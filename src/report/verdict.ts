@@ -1,0 +1,22 @@
+// The verdict in one sentence, shared by every output format.
+import { formatDuration } from '../probe/duration.js';
+import type { Verdict } from '../types.js';
+
+export function describeVerdict(verdict: Verdict): { ok: boolean; text: string } {
+  const mercy = `mercy ${formatDuration(verdict.mercyMs)}`;
+  const last = verdict.samples[verdict.samples.length - 1];
+  const usage = last ? ` · CPU ${last.cpuPercent} % · RSS ${Math.round(last.rssBytes / 1048576)} MB` : '';
+  const after = formatDuration(verdict.exitedAfterMs ?? 0);
+  switch (verdict.outcome) {
+    case 'exited':
+      return { ok: true, text: `✔ exited ${after} after ${verdict.signal} (${mercy})` };
+    case 'not-graceful':
+      return { ok: false, text: `✖ not graceful: died ${after} after ${verdict.signal} with no handler for it (Node's default action; in-flight work was dropped)` };
+    case 'exited-late':
+      return { ok: false, text: `✖ exited only ${after} after ${verdict.signal}, past the ${mercy}` };
+    case 'ignored':
+      return { ok: false, text: `✖ ignores ${verdict.signal}: still alive after the ${mercy}${usage}` };
+    case 'still-alive':
+      return { ok: false, text: `✖ ${verdict.busy ? 'busy and ' : ''}still alive ${formatDuration(verdict.mercyMs)} after ${verdict.signal} (${mercy})${usage}` };
+  }
+}
