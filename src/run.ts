@@ -5,11 +5,11 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { addCleanup } from './cleanup.js';
 import { EXIT_BY_OUTCOME, evaluateJson, listensFor, snapshotOf, type Diagnosis } from './diagnose.js';
-import { ServiceNotReadyError } from './errors.js';
+import { EXIT, ServiceNotReadyError } from './errors.js';
 import { explain } from './explain/engine.js';
 import { startScriptCatalog, type ScriptCatalog } from './inspect/script-catalog.js';
 import { formatDuration } from './probe/duration.js';
-import { startExercise, type Exercise } from './probe/exercise.js';
+import { startExercise } from './probe/exercise.js';
 import { runProbe } from './probe/probe.js';
 import { describeReadySpec, waitUntilReady, type ReadySpec } from './probe/ready.js';
 import { looksBusy } from './probe/sampler.js';
@@ -31,7 +31,7 @@ export interface RunRequest {
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
 }
 
-/** How long the in-flight request may still take after a clean exit before we call it lost. */
+/** After a clean exit the in-flight answer has arrived or never will: how long to give it. */
 const IN_FLIGHT_GRACE_MS = 1000;
 
 export async function runService(request: RunRequest): Promise<Diagnosis> {
@@ -75,7 +75,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       outcome: 'exited', signal: request.signal.name, mercyMs: request.mercyMs, busy: false, hadListener, samples: probe.samples, killed: false,
     };
     const run: RunInfo = {
-      command: request.command.join(' '), appPid: app?.pid, readyAfterMs, readyBy, creationStacks: app !== undefined, leftBehind: [], killedPids: [],
+      command: request.command.join(' '), servicePid: service.pid, appPid: app?.pid, readyAfterMs, readyBy, creationStacks: app !== undefined, leftBehind: [], killedPids: [],
     };
     let diagnosis: Diagnosis;
     try {
@@ -99,7 +99,15 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       probe.stopWatching();
     }
     await catalog?.stop();
-    if (exercise) run.exercise = await finishExercise(exercise, verdict.outcome === 'exited');
+    if (exercise) {
+      const report = await exercise.finish(verdict.outcome === 'exited' ? IN_FLIGHT_GRACE_MS : 0);
+      run.exercise = report;
+      if (report.inFlight.outcome === 'dropped' && diagnosis.exitCode === EXIT.ok) {
+        // It exited in time, but not gracefully: a request it had accepted was lost.
+        diagnosis.exitCode = EXIT.notInTime;
+        warnings.push(`the request in flight at ${request.signal.name} was dropped (${report.inFlight.error}): let in-flight requests finish (server.close() and wait for its callback) before exiting`);
+      }
+    }
     const exit = service.hasExited;
     if (exit) run.exit = { code: exit.code, signal: exit.signal };
     await endTree(service, watched, run, verdict);
@@ -143,11 +151,6 @@ async function describeTarget(service: Service, app: NodeSession | undefined, co
   const info = await evaluateJson(app.client, 'JSON.stringify({ version: process.version })').catch(() => undefined);
   const own = readCmdline(app.pid).filter((word) => !word.startsWith('--inspect-brk='));
   return { pid: app.pid, runtime: { kind: 'node', version: info?.version }, command: own.join(' ') || command.join(' '), reachedBy: 'spawn' };
-}
-
-async function finishExercise(exercise: Exercise, exitedInTime: boolean): Promise<RunInfo['exercise']> {
-  // After a clean exit the in-flight answer has either arrived or never will; give it a moment.
-  return exercise.finish(exitedInTime ? IN_FLIGHT_GRACE_MS : 0);
 }
 
 /** Notes who outlived the service, then kills the whole tree (no orphans, ever). */

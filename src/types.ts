@@ -117,6 +117,8 @@ export interface Finding {
 /** `reload-doctor run`: what happened to the service besides the verdict. */
 export interface RunInfo {
   command: string;
+  /** The process we started (npm, a shell, or the app itself): its process group is the tree. */
+  servicePid: number;
   /** The service's own Node process (not npm), when there is one. */
   appPid?: number;
   readyAfterMs: number;

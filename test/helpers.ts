@@ -1,11 +1,11 @@
 // Test helpers: spawn real fixture processes and the built CLI; nothing is mocked.
 // Every fixture runs in its own process group and is killed (group and all) after each test.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { isAlive, listeningTcp } from '../src/reach/proc.js';
+import { isAlive, listeningTcp, readCmdline, readStat } from '../src/reach/proc.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = `${ROOT}dist/cli.js`;
@@ -58,9 +58,11 @@ export async function startFixture(file: string, env: Record<string, string> = {
 
 export interface CliResult { code: number | null; stdout: string; stderr: string; json?: any }
 
-export async function runCli(args: string[], options: { timeoutMs?: number; wrap?: string[] } = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: { timeoutMs?: number; wrap?: string[]; env?: Record<string, string> } = {}): Promise<CliResult> {
   const [command, ...prefix] = options.wrap ?? [process.execPath];
-  const child = spawn(command!, [...prefix, CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // GITHUB_ACTIONS would switch `run` to annotations: tests choose the format themselves.
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: undefined, ...options.env };
+  const child = spawn(command!, [...prefix, CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => { stdout += chunk; });
@@ -70,7 +72,8 @@ export async function runCli(args: string[], options: { timeoutMs?: number; wrap
     child.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode); });
   });
   const result: CliResult = { code, stdout, stderr };
-  if (args.includes('--json') && stdout.trim().startsWith('{')) result.json = JSON.parse(stdout);
+  const wantsJson = args.includes('--json') || args.join(' ').includes('--format json');
+  if (wantsJson && stdout.trim().startsWith('{')) result.json = JSON.parse(stdout);
   return result;
 }
 
@@ -85,6 +88,25 @@ export function blamedLine(file: string, id: string): number {
 /** The ports the process listens on: compared before and after to prove the inspector is closed. */
 export function listeningPorts(pid: number): number[] {
   return listeningTcp(pid).map((row) => row.localPort).sort((a, b) => a - b);
+}
+
+/** Every 1-based line marked `// blame:<id>` in a fixture. */
+export function blamedLines(file: string, id: string): number[] {
+  const lines = readFileSync(`${ROOT}fixtures/${file}`, 'utf8').split('\n');
+  return lines.flatMap((line, index) => (line.includes(`blame:${id}`) ? [index + 1] : []));
+}
+
+/** Live processes (not zombies) whose command line contains `marker`, or in process group `pgid`. */
+export function processesMatching(marker: string | undefined, pgid?: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const pid = Number(entry);
+    if (!isAlive(pid)) continue;
+    const inGroup = pgid !== undefined && readStat(pid)?.pgrp === pgid;
+    if (inGroup || (marker !== undefined && readCmdline(pid).join(' ').includes(marker))) found.push(pid);
+  }
+  return found;
 }
 
 export async function waitUntilGone(pid: number, timeoutMs = 5000): Promise<boolean> {

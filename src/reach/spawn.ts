@@ -108,6 +108,7 @@ export class Service {
   /** SIGKILL the whole tree; returns pids that survived (none, normally). */
   async kill(): Promise<number[]> {
     await Promise.all(this.sessions.map((session) => session.client.close()));
+    if (this.child.pid === undefined) return []; // it never started
     return killTree(this.pid, this.pid);
   }
 
