@@ -96,7 +96,7 @@ const FORMATS = ['text', 'json', 'github', 'junit'] as const;
 type Format = (typeof FORMATS)[number];
 
 interface RunOptions {
-  signal: string; mercy: string; ready?: string; readyTimeout: string; exercise?: string;
+  signal: string; mercy: string; ready?: string; readyTimeout: string; hold?: string; exercise?: string;
   format?: Format; reportFile?: string; color: boolean;
 }
 
@@ -108,6 +108,7 @@ function buildRunCommand(): Command {
     .addOption(new Option('-m, --mercy <duration>', 'how long to wait for the exit (500ms, 10s, 2m)').default('10s'))
     .option('--ready <spec>', 'when it is ready: port:<n>, http://…/health (2xx), log:<regex>, delay:<duration> (default: its first listening TCP port, else 2 s)')
     .addOption(new Option('--ready-timeout <duration>', 'give up (exit 4) if it is not ready by then').default('60s'))
+    .option('--hold <duration>', 'keep it running this long once ready, before the signal (time for your own traffic or tests)')
     .option('--exercise <url>', 'before the signal, send requests over keep-alive connections and keep one in flight during the shutdown')
     .addOption(new Option('--format <format>', 'report format (default: github when GITHUB_ACTIONS=true, else text)').choices(FORMATS))
     .option('--report-file <path>', 'write the report in --format to this file; the terminal still gets text')
@@ -120,13 +121,14 @@ function buildRunCommand(): Command {
       const ready = parseReadySpec(options.ready);
       const readyTimeoutMs = parseDuration(options.readyTimeout, '--ready-timeout');
       const exercise = options.exercise === undefined ? undefined : parseUrl(options.exercise);
+      const holdMs = options.hold === undefined ? undefined : parseDuration(options.hold, '--hold');
       const format: Format = options.format ?? (process.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text');
       const ticker = countdown(mercyMs, format === 'text');
       const prefix = options.color && process.stderr.isTTY && !process.env.NO_COLOR ? '\x1b[2m[service]\x1b[0m ' : '[service] ';
       let diagnosis: Diagnosis;
       try {
         diagnosis = await runService({
-          command, signal, mercyMs, ready, readyTimeoutMs, exercise, onTick: ticker.onTick,
+          command, signal, mercyMs, ready, readyTimeoutMs, exercise, holdMs, onTick: ticker.onTick,
           // The service's output stays visible, on stderr, so stdout carries only the report.
           onServiceLine: (_stream, line) => { ticker.clear(); process.stderr.write(`${prefix}${line}\n`); },
         });

@@ -26,6 +26,8 @@ export interface RunRequest {
   ready: ReadySpec;
   readyTimeoutMs: number;
   exercise?: URL;
+  /** Keep it running this long after it is ready, before the signal (for your own traffic). */
+  holdMs?: number;
   /** The service's output, line by line. */
   onServiceLine(stream: 'stdout' | 'stderr', line: string): void;
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
@@ -52,7 +54,8 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       return () => lineListeners.delete(listener);
     });
     const readyAfterMs = Math.round(performance.now() - startedAt);
-    await service.settled();
+    await service.endStartup();
+    if (request.holdMs) await hold(service, request.holdMs);
     const app = service.app();
     const target = await describeTarget(service, app, request.command);
     const warnings = [...service.warnings];
@@ -141,6 +144,18 @@ async function becomeReady(service: Service, request: RunRequest, onLine: (l: (l
   } finally {
     clearTimeout(timeout);
     abort.abort(new Error('done'));
+  }
+}
+
+async function hold(service: Service, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = service.exited.then((exit) => {
+    throw new ServiceNotReadyError(`the service ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`} during --hold, before the signal (its output is above)`);
+  });
+  try {
+    await Promise.race([new Promise((resolve) => { timer = setTimeout(resolve, ms); }), exited]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -47,6 +47,8 @@ export interface Handle {
   createdAt?: StackFrame[];
   /** The app's own line that created it: the first creation frame outside Node and node_modules. */
   createdIn?: SourceLocation;
+  /** createdIn is the line that created its creator (it was made inside another resource's callback). */
+  createdInherited?: boolean;
   /** Why it is not blocking, when it is not. */
   notBlockingBecause?: string;
 }

@@ -3,7 +3,7 @@
 // A family whose server is not reachable is skipped, naming the server.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runCli, startFixture } from './helpers.js';
+import { blamedLines, runCli, startFixture } from './helpers.js';
 
 async function reachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -94,6 +94,32 @@ describe('culprit rules', () => {
     expect(finding.title).toMatch(/1 socket to 127\.0\.0\.1:5672, .*timer every 5 s/);
     expect(finding.fix).toMatch(/connection\.close\(\)/);
   });
+});
+
+// `run` records creation stacks, so each finding points at the fixture's own line that opened
+// the client (marked `// blame:client`), not at the library's internals.
+describe('run mode: the app line that opened the client', () => {
+  const cases: Array<{ family: string; fixture: string; up: boolean; env?: () => Promise<Record<string, string>> }> = [
+    { family: 'mongodb', fixture: 'mongo-connected.cjs', up: true, env: async () => {
+      const peer = await startFixture('mongo-peer.cjs');
+      return { MONGO_URL: `mongodb://127.0.0.1:${peer.ready.port}/?directConnection=true` };
+    } },
+    { family: 'ioredis', fixture: 'redis-connected.cjs', up: servers.redis },
+    { family: 'pg', fixture: 'pg-pool-idle.cjs', up: servers.postgres },
+    { family: 'mysql2', fixture: 'mysql-pool.cjs', up: servers.mariadb },
+    { family: 'amqplib', fixture: 'amqp-connection.cjs', up: servers.rabbitmq },
+  ];
+  for (const { family, fixture, up, env } of cases) {
+    it.skipIf(!up)(`${family}: ${fixture}`, async () => {
+      const result = await runCli(['run', '--mercy', '1500ms', '--ready', 'log:^READY', '--format', 'json', '--', process.execPath, `fixtures/${fixture}`],
+        { env: (await env?.()) ?? {} });
+      expect(result.code).toBe(1);
+      const finding = result.json.findings.find((f: any) => f.id === family);
+      expect(finding.location.file).toBe(`fixtures/${fixture}`);
+      expect(blamedLines(fixture, 'client')).toContain(finding.location.line);
+      expect(finding.handles.some((h: any) => h.createdIn?.file === `fixtures/${fixture}`)).toBe(true);
+    });
+  }
 });
 
 describe('harmless: must not be blamed', () => {

@@ -44,11 +44,13 @@ export function packageLabel(ref: PackageRef | undefined): string {
 
 /**
  * The line to show for a group of handles: the app line that created one (run mode), else
- * the first owner in the app's own code, else the first owner outside Node itself.
+ * the first owner in the app's own code, else the app line that created its creator, else
+ * the first owner outside Node itself.
  */
 export function bestLocation(handles: Handle[]): SourceLocation | undefined {
-  return handles.find((h) => h.createdIn)?.createdIn
+  return handles.find((h) => h.createdIn && !h.createdInherited)?.createdIn
     ?? handles.find((h) => h.owner && !h.owner.internal && !h.owner.package)?.owner
+    ?? handles.find((h) => h.createdIn)?.createdIn
     ?? handles.find((h) => h.owner && !h.owner.internal)?.owner
     ?? handles.find((h) => h.owner)?.owner;
 }

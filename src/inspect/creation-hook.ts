@@ -2,14 +2,16 @@
 // before the app's first line. It records where each resource that can keep the event loop
 // alive was created, so the report can point at the app's own line.
 //
-// Cost, kept small on purpose:
-// - Promises are skipped at once (a stack per promise would double the cost of async code).
-// - A stack is captured only for loop-keeping types (timers, sockets, servers, children,
-//   watchers, ports); everything else only inherits its creator's record (one WeakMap write),
-//   so a timer created inside a socket callback still leads back to the code that opened it.
+// Cost, kept small on purpose (measured in bench/run-overhead.bench.mjs):
+// - Capturing a stack costs ~20 µs, and a keep-alive HTTP server creates a timer and several
+//   ticks per request. So a stack is captured only for a resource created where no recorded
+//   resource is running (top-level code, startup): a resource created inside another one's
+//   callback just points to its creator's record, which leads back to the code that opened it.
 // - Stacks are captured, not formatted: V8 formats `.stack` only when the report reads it.
-// - A record keeps its own stack, its creator's and the chain's oldest one, never the whole
-//   chain: a timer that re-arms itself forever (a driver heartbeat) cannot grow a list.
+// - Records point at stacks, never at other records: a timer that re-arms itself forever (a
+//   driver heartbeat) cannot grow a chain.
+// - Promise hooks are switched off right after (see dropPromiseHooks): they cost more than
+//   everything else together on promise-heavy code, and we do not need them.
 // Self-contained: its source is sent as text.
 
 export const CREATION_KEY = 'reload-doctor.creation';
@@ -26,43 +28,66 @@ export function installCreationHook(): string {
     // Started from user code, their callbacks create the sockets' follow-up resources.
     'TCPCONNECTWRAP', 'PIPECONNECTWRAP', 'GETADDRINFOREQWRAP',
   ]);
-  // Deferred work (server.listen's bind runs in a nextTick) carries its creator forward; a
-  // stack is taken only when it has no creator of its own, i.e. it came from user code.
-  const BRIDGES = new Set(['TickObject', 'Immediate']);
   interface Creation { stack?: string }
-  interface CreationRecord { own: Creation; parent?: Creation; root?: Creation }
-  const records = new WeakMap<object, CreationRecord>();
+  /** own: captured when it was created; via: its creator's, when created inside a callback. */
+  interface CreationRecord { own?: Creation; via?: Creation }
+  // Keyed by async id, found through executionAsyncId(): executionAsyncResource() would make
+  // Node hand every callback's resource to JS from then on, which costs a busy server half
+  // its throughput. No destroy hook either (it fires for every tick: ~8 % of a server's
+  // throughput); instead the map is capped: `run` watches a service for seconds or minutes,
+  // and past the cap new resources simply have no creation stack.
+  const MAX_RECORDS = 200_000;
+  const records = new Map<number, CreationRecord>();
 
-  function init(_asyncId: number, type: string, _triggerId: number, resource: object): void {
-    if (type === 'PROMISE') return;
-    const creator = records.get(asyncHooks.executionAsyncResource());
-    if (creator && !CAPTURED.has(type)) {
-      records.set(resource, creator);
+  // Deferred work (process.nextTick, setImmediate) passes its creator on: libraries open
+  // sockets and re-arm timers in ticks (ioredis, server.listen, 'close' events). Ticks live
+  // for one turn of the loop, so their links sit in a small map that is simply emptied when
+  // it grows. Until the service is ready, a tick with no creator gets a stack of its own (it
+  // may hold the app's line); afterwards not: a server makes several per request.
+  const BRIDGES = new Set(['TickObject', 'Immediate']);
+  const MAX_TICK_LINKS = 10_000;
+  const tickLinks = new Map<number, CreationRecord>();
+  let startingUp = true;
+
+  function init(asyncId: number, type: string, _triggerId: number, resource: any): void {
+    const bridge = BRIDGES.has(type);
+    // Everything else (promises, HTTP messages) cannot keep the loop alive, and neither can an
+    // unref'd timer (Node's own socket and keep-alive timeouts: one per request).
+    if ((!CAPTURED.has(type) && !bridge) || (type === 'Timeout' && !resource.hasRef()) || records.size >= MAX_RECORDS) return;
+    const context = asyncHooks.executionAsyncId();
+    const creator = records.get(context) ?? tickLinks.get(context);
+    if (bridge) {
+      if (creator) {
+        if (tickLinks.size >= MAX_TICK_LINKS) tickLinks.clear();
+        tickLinks.set(asyncId, creator);
+        return;
+      }
+      if (!startingUp) return;
+    } else if (creator) {
+      records.set(asyncId, { via: creator.own ?? creator.via });
       return;
     }
-    if (!creator && !CAPTURED.has(type) && !BRIDGES.has(type)) return;
     const own: Creation = {};
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 30; // Node's own frames would eat the default 10
     Error.captureStackTrace(own, init);
     Error.stackTraceLimit = limit;
-    records.set(resource, creator ? { own, parent: creator.own, root: creator.root ?? creator.parent ?? creator.own } : { own });
+    (bridge ? tickLinks : records).set(asyncId, { own });
   }
 
   const hook = asyncHooks.createHook({ init }).enable();
   store[key] = {
-    /** The creation stacks of a resource (own first), as text. */
-    stacksOf(resource: object): string[] {
-      const record = resource ? records.get(resource) : undefined;
-      if (!record) return [];
-      const seen = new Set<Creation>();
-      const out: string[] = [];
-      for (const creation of [record.own, record.parent, record.root]) {
-        if (!creation || seen.has(creation)) continue;
-        seen.add(creation);
-        out.push(String(creation.stack ?? ''));
-      }
-      return out;
+    /** Where a resource was created, as V8's stack text: its own stack, or its creator's. */
+    /** The service is ready: stop following ticks (see BRIDGES). */
+    settle() {
+      startingUp = false;
+    },
+    /** The cap was reached: resources created since have no stack. */
+    full: () => records.size >= MAX_RECORDS,
+    stacksOf(asyncId: number): { own?: string; via?: string } | undefined {
+      const record = records.get(asyncId);
+      if (!record) return undefined;
+      return { own: record.own ? String(record.own.stack ?? '') : undefined, via: record.via ? String(record.via.stack ?? '') : undefined };
     },
     disable() {
       hook.disable();

@@ -1,7 +1,7 @@
 // Creation stacks come out of the target as V8's text; this turns them into frames and picks
 // the line a person should look at: the first frame in the app's own code (not Node's, not
-// node_modules). A handle created inside a library callback has no such frame in its own
-// stack, so its creator's stack is searched next (the hook recorded it).
+// node_modules). A handle created inside another resource's callback (a library's timer
+// re-armed in its socket's callback) has no stack of its own: its creator's stands in.
 import type { SourceLocation, StackFrame } from '../types.js';
 import type { LocationResolver } from './locations.js';
 
@@ -13,6 +13,8 @@ export interface Creation {
   frames: StackFrame[];
   /** The app's own line that led to the handle. */
   appFrame?: SourceLocation;
+  /** appFrame comes from the creator's stack, not the handle's own. */
+  inherited: boolean;
 }
 
 export function parseStack(text: string, resolver: LocationResolver): StackFrame[] {
@@ -33,10 +35,11 @@ export function isAppCode(location: SourceLocation | undefined): location is Sou
   return location !== undefined && !location.internal && location.package === undefined;
 }
 
-export function creationOf(stacks: string[] | undefined, resolver: LocationResolver): Creation | undefined {
-  if (!stacks || stacks.length === 0) return undefined;
-  const parsed = stacks.map((text) => parseStack(text, resolver));
-  const appFrame = parsed.flat().find((frame) => isAppCode(frame.location))?.location;
-  const frames = parsed[0]!.filter((frame) => frame.location && !frame.location.internal).slice(0, MAX_FRAMES);
-  return { frames, appFrame };
+export function creationOf(stacks: { own?: string; via?: string } | undefined, resolver: LocationResolver): Creation | undefined {
+  if (!stacks || (stacks.own === undefined && stacks.via === undefined)) return undefined;
+  const own = stacks.own === undefined ? [] : parseStack(stacks.own, resolver);
+  const ownApp = own.find((frame) => isAppCode(frame.location))?.location;
+  const viaApp = ownApp || stacks.via === undefined ? undefined : parseStack(stacks.via, resolver).find((frame) => isAppCode(frame.location))?.location;
+  const frames = own.filter((frame) => frame.location && !frame.location.internal).slice(0, MAX_FRAMES);
+  return { frames, appFrame: ownApp ?? viaApp, inherited: ownApp === undefined && viaApp !== undefined };
 }

@@ -11,8 +11,8 @@ export interface RawItem {
   /** Indexes into the returned function list, most telling owner first. */
   owners: number[];
   details: Record<string, string | number | boolean | null | undefined>;
-  /** Creation stacks (own, then its creator's), when `run` installed the hook. */
-  created?: string[];
+  /** Creation stacks (its own, or its creator's), when `run` installed the hook. */
+  created?: { own?: string; via?: string };
 }
 
 export interface RawCollection {
@@ -21,6 +21,8 @@ export interface RawCollection {
   functionNames: string[];
   cwd: string;
   nodeVersion: string;
+  /** The creation-stack hook is installed (run mode), and whether its record cap was reached. */
+  creationStacks?: 'on' | 'full';
 }
 
 /* eslint-disable */
@@ -50,10 +52,15 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
 
   // The creation-stack hook `run` installs (creation-hook.ts); absent when attached by pid.
   const creation = (globalThis as any)[Symbol.for('reload-doctor.creation')];
-  const stacksOf = (resource: any): string[] | undefined => {
-    if (!creation || !resource) return undefined;
-    const stacks: string[] = creation.stacksOf(resource);
-    return stacks.length > 0 ? stacks : undefined;
+  // Async ids: a libuv wrap tells its own; a Timeout keeps it under Node's async_id_symbol (Symbol('asyncId')).
+  const asyncIdOf = (resource: any): number | undefined => {
+    if (typeof resource?.getAsyncId === 'function') return resource.getAsyncId();
+    const symbol = Object.getOwnPropertySymbols(resource ?? {}).find((s) => s.description === 'asyncId');
+    return symbol ? resource[symbol] : undefined;
+  };
+  const stacksOf = (resource: any): { own?: string; via?: string } | undefined => {
+    const asyncId = creation && resource ? asyncIdOf(resource) : undefined;
+    return asyncId === undefined ? undefined : creation.stacksOf(asyncId);
   };
   /** The libuv wrap an async resource was created for: _handle, or dgram's state.handle. */
   const wrapOf = (handle: any): any => {
@@ -171,6 +178,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
 
   const result: RawCollection = {
     items, libuv, cwd: process.cwd(), nodeVersion: process.version,
+    creationStacks: creation ? (creation.full() ? 'full' : 'on') : undefined,
     functionNames: functions.map((fn) => fn.name),
   };
   return { json: JSON.stringify(result), functions };

@@ -34,6 +34,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const { raw, functionIds } = await runCollector(client, timers);
     const resolver = new LocationResolver(raw.cwd, `/proc/${options.pid}/root`);
     const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, scripts, resolver);
+    if (raw.creationStacks === 'full') notes.push('the service created more loop-keeping resources than creation stacks are kept for (200,000): the newest ones show their owner only');
     const workers = await listWorkers(client);
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
     const fixedStack = busyStack?.map((frame) => ({
@@ -226,8 +227,9 @@ function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefin
       label: labelFor(item),
       details: clean(item.details),
       owner: owners[at],
-      createdAt: creation?.frames,
+      createdAt: creation?.frames.length ? creation.frames : undefined,
       createdIn: creation?.appFrame,
+      createdInherited: creation?.inherited || undefined,
       notBlockingBecause: blocking ? undefined : notBlockingBecause,
     });
   });

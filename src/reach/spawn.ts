@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReachError } from '../errors.js';
-import { installCreationHook } from '../inspect/creation-hook.js';
+import { CREATION_KEY, installCreationHook } from '../inspect/creation-hook.js';
+import { dropPromiseHooks } from '../inspect/promise-hooks.js';
 import { CdpClient } from './cdp-client.js';
 import { isAlive, listeningTcp, readCmdline } from './proc.js';
 import { descendantsOf, killTree } from './tree.js';
@@ -49,6 +50,8 @@ export class Service {
   readonly sessions: NodeSession[] = [];
   /** Problems attaching to one of the tree's Node processes; reported, never fatal. */
   readonly warnings: string[] = [];
+  /** What happened to async_hooks' promise hooks in the app (see inspect/promise-hooks.ts). */
+  promiseHooks?: string;
   /** Every inspector port the tree announced: ours, never the service's own ports. */
   readonly inspectorPorts = new Set<number>();
   private readonly pending = new Set<Promise<void>>();
@@ -99,6 +102,13 @@ export class Service {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
+  /** The service is ready: its creation hooks stop following ticks (creation-hook.ts). */
+  async endStartup(): Promise<void> {
+    await this.settled();
+    const expression = `globalThis[Symbol.for(${JSON.stringify(CREATION_KEY)})]?.settle()`;
+    await Promise.all(this.sessions.map((session) => session.client.send('Runtime.evaluate', { expression }, CALL_TIMEOUT_MS).catch(() => {})));
+  }
+
   /** Closes our sessions (the service keeps running). */
   async disconnect(): Promise<void> {
     await this.settled();
@@ -131,9 +141,10 @@ export class Service {
     const command = pid ? readCmdline(pid) : [];
     const wrapper = isPackageManager(command);
     try {
-      if (!wrapper) {
+      if (!wrapper && !process.env.RD_NO_HOOK) {
         const installed = await client.send('Runtime.evaluate', { expression: `(${installCreationHook.toString()})()`, returnByValue: true }, CALL_TIMEOUT_MS);
         if (installed.exceptionDetails) this.warnings.push(`creation stacks are off in pid ${pid}: ${installed.exceptionDetails.exception?.description ?? installed.exceptionDetails.text}`);
+        else this.promiseHooks = await dropPromiseHooks(client).catch((error: Error) => `failed: ${error.message}`);
         // A drained loop waits for the debugger to go away: never hold an exit up.
         client.on('NodeRuntime.waitingForDisconnect', () => void client.close());
         await client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, CALL_TIMEOUT_MS);

@@ -43,6 +43,7 @@ function plainHandle(handle: Handle): object {
     details: handle.details,
     owner: handle.owner ?? null,
     createdIn: handle.createdIn ?? null,
+    createdInherited: handle.createdInherited ?? false,
     createdAt: handle.createdAt ?? null,
     notBlockingBecause: handle.notBlockingBecause ?? null,
   };

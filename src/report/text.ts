@@ -66,8 +66,9 @@ function findingLines(finding: Finding, c: ChalkInstance): string[] {
   const owner = finding.owner ? packageLabel(finding.owner) : finding.location && !finding.location.internal ? 'your code' : '';
   const lines = [`  ${c.red('●')} ${c.bold(finding.title)}${owner ? c.cyan(`  [${owner}]`) : ''}`];
   if (finding.location) {
-    const created = finding.handles.some((h) => h.createdIn === finding.location);
-    lines.push(`      ${created ? 'created at' : 'at'} ${describeLocation(finding.location)}`);
+    const creator = finding.handles.find((h) => h.createdIn === finding.location);
+    const how = !creator ? 'at' : creator.createdInherited ? 'started by' : 'created at';
+    lines.push(`      ${how} ${describeLocation(finding.location)}`);
   }
   for (const handle of finding.handles.slice(1, 6)) lines.push(c.dim(`      · ${handle.label}${handle.owner ? ` @ ${formatLocation(handle.owner)}` : ''}`));
   if (finding.handles.length > 6) lines.push(c.dim(`      · … ${finding.handles.length - 6} more`));
