@@ -138,6 +138,7 @@ async function becomeReady(service: Service, request: RunRequest, onLine: (l: (l
     const context = {
       rootPid: service.pid,
       ignoredPorts: () => service.inspectorPorts,
+      ignoredPid: (pid: number) => service.isPausedByUs(pid),
       onLine,
     };
     return await Promise.race([waitUntilReady(request.ready, context, abort.signal), exited, aborted]);

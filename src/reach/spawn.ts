@@ -12,7 +12,7 @@ import { ReachError } from '../errors.js';
 import { CREATION_KEY, installCreationHook } from '../inspect/creation-hook.js';
 import { dropPromiseHooks } from '../inspect/promise-hooks.js';
 import { CdpClient } from './cdp-client.js';
-import { isAlive, listeningTcp, readCmdline } from './proc.js';
+import { isAlive, listeningTcp, readCmdline, readEnvironVariable } from './proc.js';
 import { descendantsOf, killTree } from './tree.js';
 
 const INSPECT_FLAG = '--inspect-brk=127.0.0.1:0';
@@ -55,6 +55,8 @@ export class Service {
   /** Every inspector port the tree announced: ours, never the service's own ports. */
   readonly inspectorPorts = new Set<number>();
   private readonly pending = new Set<Promise<void>>();
+  /** Node processes of the tree we have attached to and let run (wrappers included). */
+  private readonly released = new Set<number>();
   private exit?: ServiceExit;
 
   constructor(options: ServiceOptions) {
@@ -90,6 +92,16 @@ export class Service {
 
   get hasExited(): ServiceExit | undefined {
     return this.exit;
+  }
+
+  /**
+   * A Node process started with our --inspect-brk that we have not released yet: it is paused
+   * before its first line, and the only port it listens on is its inspector.
+   */
+  isPausedByUs(pid: number): boolean {
+    if (this.released.has(pid)) return false;
+    const words = [...readCmdline(pid), readEnvironVariable(pid, 'NODE_OPTIONS') ?? ''];
+    return words.some((word) => word.includes(INSPECT_FLAG));
   }
 
   /** The app: the first Node process of the tree that is not a package manager. */
@@ -153,6 +165,7 @@ export class Service {
     } catch (error) {
       this.warnings.push(`could not prepare the Node process on inspector port ${port}: ${(error as Error).message}`);
     }
+    if (pid) this.released.add(pid);
     if (wrapper || !pid) {
       await client.close();
       return;
