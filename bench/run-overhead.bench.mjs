@@ -56,6 +56,10 @@ async function measure(name) {
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     return result.requests.average;
   } finally {
+    // SIGTERM, not SIGKILL: reload-doctor then kills the service tree it started (its own group).
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    await Promise.race([gone, sleep(5000)]);
     try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
   }
 }

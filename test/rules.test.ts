@@ -3,7 +3,7 @@
 // A family whose server is not reachable is skipped, naming the server.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { blamedLines, runCli, startFixture } from './helpers.js';
+import { blamedLine, blamedLines, runCli, startFixture } from './helpers.js';
 
 async function reachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -122,7 +122,52 @@ describe('run mode: the app line that opened the client', () => {
   }
 });
 
+/** `reload-doctor run` on a fixture that hangs; returns the JSON document. */
+async function runFixture(fixture: string, env: Record<string, string> = {}) {
+  const result = await runCli(['run', '--mercy', '1500ms', '--ready', 'log:^READY', '--format', 'json', '--', process.execPath, `fixtures/${fixture}`], { env });
+  return result;
+}
+
+describe('Node built-ins and WebSockets left open (run mode)', () => {
+  it('ws: an upgraded WebSocket connection that server.close() cannot close', async () => {
+    const result = await runFixture('websocket-open.cjs');
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'websocket-connections');
+    expect(finding).toMatchObject({ severity: 'blocks', package: { name: 'ws' } });
+    expect(finding.title).toMatch(/^1 upgraded \(WebSocket\) connection still open/);
+    expect(finding.fix).toMatch(/wss\.clients.*close\(1001/);
+    expect(finding.location).toMatchObject({ file: 'fixtures/websocket-open.cjs', line: blamedLine('websocket-open.cjs', 'listen') });
+    // Not mistaken for an HTTP keep-alive connection.
+    expect(result.json.findings.some((f: any) => f.id === 'http-server-connections')).toBe(false);
+  });
+
+  const leftovers: Array<[string, string, RegExp]> = [
+    ['watch', 'generic/fs-watcher', /watcher\.close\(\)/],
+    ['udp', 'generic/udp-socket', /socket\.close\(\)/],
+    ['net', 'generic/tcp-server', /server\.close\(\)/],
+    ['port', 'generic/message-port', /port\.close\(\)/],
+  ];
+  for (const [leftover, id, fix] of leftovers) {
+    it(`${leftover}: ${id} at the line that created it`, async () => {
+      const result = await runFixture('builtin-leftovers.cjs', { LEFTOVER: leftover });
+      expect(result.code).toBe(1);
+      const finding = result.json.findings.find((f: any) => f.id === id);
+      expect(finding.fix).toMatch(fix);
+      if (leftover !== 'port') {
+        // A MessagePort is a JS object with no async resource of its own: no creation stack.
+        expect(finding.location).toMatchObject({ file: 'fixtures/builtin-leftovers.cjs', line: blamedLine('builtin-leftovers.cjs', leftover) });
+      }
+    });
+  }
+});
+
 describe('harmless: must not be blamed', () => {
+  it('a response body never read: its socket is paused, so it does not hold the process', async () => {
+    const result = await runFixture('unread-response.cjs');
+    expect(result.code).toBe(0);
+    expect(result.json.verdict.outcome).toBe('exited');
+  });
+
   it("an http.Agent's idle keep-alive socket is unref'd: listed as not blocking, and the process exits", async () => {
     const app = await startFixture('agent-idle.cjs');
     const listed = await runCli(['handles', String(app.pid), '--json']);

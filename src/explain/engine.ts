@@ -11,9 +11,10 @@ import { mongodbRule } from './rules/mongodb.js';
 import { mysql2Rule } from './rules/mysql2.js';
 import { nodeRedisRule } from './rules/node-redis.js';
 import { pgRule } from './rules/pg.js';
+import { websocketRule } from './rules/websocket.js';
 
 /** Specific culprit rules first, the generic fallback last. */
-export const RULES: Rule[] = [busyMainThread, mongodbRule, ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, httpServerRule, genericHandles];
+export const RULES: Rule[] = [busyMainThread, mongodbRule, ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, websocketRule, httpServerRule, genericHandles];
 
 const SEVERITY_ORDER = { blocks: 0, warning: 1, harmless: 2 } as const;
 

@@ -49,13 +49,15 @@ export function installCreationHook(): string {
   const tickLinks = new Map<number, CreationRecord>();
   let startingUp = true;
 
-  function init(asyncId: number, type: string, _triggerId: number, resource: any): void {
+  function init(asyncId: number, type: string, triggerId: number, resource: any): void {
     const bridge = BRIDGES.has(type);
     // Everything else (promises, HTTP messages) cannot keep the loop alive, and neither can an
     // unref'd timer (Node's own socket and keep-alive timeouts: one per request).
     if ((!CAPTURED.has(type) && !bridge) || (type === 'Timeout' && !resource.hasRef()) || records.size >= MAX_RECORDS) return;
     const context = asyncHooks.executionAsyncId();
-    const creator = records.get(context) ?? tickLinks.get(context);
+    // The running resource made it; failing that, the one Node names as its trigger (a
+    // server for the connections it accepts: those are created outside any JS callback).
+    const creator = records.get(context) ?? tickLinks.get(context) ?? records.get(triggerId) ?? tickLinks.get(triggerId);
     if (bridge) {
       if (creator) {
         if (tickLinks.size >= MAX_TICK_LINKS) tickLinks.clear();

@@ -109,10 +109,15 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
       let serverAddress: any = null;
       try { serverAddress = server?.address?.(); } catch {}
       const stream = stdio.get(handle);
+      // An upgraded connection (WebSocket) has left HTTP: its parser is gone, its data goes to
+      // the upgrade library's listeners, and server.close() no longer waits for it... nor closes it.
+      const upgraded = server && !handle.parser && !handle._httpMessage;
       items.push({
         type: stream ? 'stdio' : wrap === 'TCP' ? 'tcp-socket' : wrap === 'TTY' ? 'tty' : 'pipe',
         refed: true, fd,
-        owners: server
+        owners: upgraded
+          ? [...listenerOwners(handle, ['data', 'close', 'end']), ...listenerOwners(server, ['upgrade'])]
+          : server
           ? [...listenerOwners(server, ['request', 'upgrade', 'connection'])]
           : [...listenerOwners(handle, ['connect', 'data', 'readable', 'end', 'close', 'error', 'timeout']),
              ...listenerOwners(handle._httpMessage, ['response', 'socket', 'error'])],
@@ -122,6 +127,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
           remote: endpoint(handle.remoteAddress, handle.remotePort),
           // Accepted by a server of this process (the server may be closed already: no address).
           accepted: server ? true : undefined,
+          upgraded: upgraded ? true : undefined,
           server: serverAddress ? (typeof serverAddress === 'string' ? serverAddress : endpoint(serverAddress.address, serverAddress.port)) : undefined,
           // A response (server side) or request (client side) still in flight on this socket.
           inFlight: handle._httpMessage ? (server ? `response to ${handle._httpMessage.req?.method} ${handle._httpMessage.req?.url}` : `request ${handle._httpMessage.method} ${handle._httpMessage.path}`) : undefined,

@@ -265,7 +265,7 @@ function labelFor(item: RawItem): string {
     }
     case 'tcp-socket': {
       const role = d.accepted ? ` (connection of ${d.server ? `server ${d.server}` : 'a closed server'})` : '';
-      const flight = d.inFlight ? `, ${d.inFlight} in flight` : d.accepted ? ', idle keep-alive' : '';
+      const flight = d.upgraded ? ', upgraded (WebSocket)' : d.inFlight ? `, ${d.inFlight} in flight` : d.accepted ? ', idle keep-alive' : '';
       return `TCPSocketWrap ${d.local ?? '?'} → ${d.remote ?? '?'}${role}${flight}`;
     }
     case 'pipe':
