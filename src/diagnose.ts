@@ -91,13 +91,13 @@ async function withSession<T>(reached: Reached, work: () => Promise<T>): Promise
 }
 
 /** The inspector's snapshot when it answers, else what /proc tells. */
-export async function snapshotOf(pid: number, client: CdpClient | undefined, catalog: ScriptCatalog | undefined, busy: boolean, startedAt: number): Promise<Snapshot> {
+export async function snapshotOf(pid: number, client: CdpClient | undefined, catalog: ScriptCatalog | undefined, busy: boolean, startedAt: number, runMode = false): Promise<Snapshot> {
   const takenAt = () => Math.round(performance.now() - startedAt);
   if (!client || client.isClosed) {
     return takeProcSnapshot(pid, takenAt());
   }
   try {
-    return await takeNodeSnapshot(client, { pid, busy, startedAt, catalog });
+    return await takeNodeSnapshot(client, { pid, busy, startedAt, catalog, keepWorkerDomain: runMode });
   } catch (error) {
     // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
     return takeProcSnapshot(pid, takenAt(), [`the inspector did not answer (${(error as Error).message}): the main thread is blocked in a synchronous call; showing what /proc tells`]);

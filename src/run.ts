@@ -91,7 +91,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       } else {
         verdict.outcome = 'still-alive';
         verdict.busy = looksBusy(probe.samples);
-        const snapshot = await snapshotOf(watched, app?.client, catalog, verdict.busy, probe.signalledAt);
+        const snapshot = await snapshotOf(watched, app?.client, catalog, verdict.busy, probe.signalledAt, true);
         if (!isAlive(watched)) {
           verdict.outcome = 'exited-late';
           verdict.exitedAfterMs = Math.round(await probe.lateExit);

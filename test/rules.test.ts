@@ -179,3 +179,69 @@ describe('harmless: must not be blamed', () => {
     expect(probed.code).toBe(0);
   });
 });
+
+describe('more libraries (run mode, real libraries)', () => {
+  it('mongoose: connection never disconnected (wire-protocol peer)', async () => {
+    const peer = await startFixture('mongo-peer.cjs');
+    const result = await runFixture('mongoose-connected.cjs', { MONGO_URL: `mongodb://127.0.0.1:${peer.ready.port}/?directConnection=true` });
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'mongodb');
+    expect(finding.title).toMatch(/mongoose connection never closed/);
+    expect(finding.fix).toMatch(/await mongoose\.disconnect\(\)/);
+    expect(finding.location).toMatchObject({ file: 'fixtures/mongoose-connected.cjs', line: blamedLine('mongoose-connected.cjs', 'client') });
+  });
+
+  it.skipIf(!servers.redis)('node-redis: client never closed (real Redis)', async () => {
+    const result = await runFixture('node-redis-connected.cjs');
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'node-redis');
+    expect(finding).toMatchObject({ severity: 'blocks', package: { name: '@redis/client' } });
+    expect(finding.title).toMatch(/1 socket to 127\.0\.0\.1:6379/);
+    expect(finding.location).toMatchObject({ file: 'fixtures/node-redis-connected.cjs', line: blamedLine('node-redis-connected.cjs', 'client') });
+  });
+
+  it('node-cron: a scheduled task never stopped', async () => {
+    const result = await runFixture('cron-task.cjs');
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'node-cron');
+    expect(finding).toMatchObject({ severity: 'blocks', package: { name: 'node-cron' } });
+    expect(finding.fix).toMatch(/task\.stop\(\)/);
+    expect(finding.location).toMatchObject({ file: 'fixtures/cron-task.cjs', line: blamedLine('cron-task.cjs', 'cron') });
+  });
+
+  it.skipIf(!servers.redis)('bullmq: a Worker never closed, its ioredis connections included (real Redis)', async () => {
+    const result = await runFixture('bullmq-worker.cjs');
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'bullmq');
+    expect(finding).toMatchObject({ severity: 'blocks', package: { name: 'bullmq' } });
+    expect(finding.title).toMatch(/sockets to 127\.0\.0\.1:6379/);
+    expect(finding.fix).toMatch(/await worker\.close\(\)/);
+    expect(result.json.findings.some((f: any) => f.id === 'ioredis')).toBe(false);
+    expect(finding.location).toMatchObject({ file: 'fixtures/bullmq-worker.cjs', line: blamedLine('bullmq-worker.cjs', 'client') });
+  });
+
+  it('socket.io: server.close() leaves clients and heartbeats; io.close() is the fix', async () => {
+    const result = await runFixture('socketio-server.cjs');
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'socket.io');
+    expect(finding.title).toMatch(/server never closed — 1 client connection/);
+    expect(finding.fix).toMatch(/await io\.close\(\)/);
+    expect(finding.handles.some((h: any) => h.details.upgraded)).toBe(true);
+    expect(result.json.findings.some((f: any) => f.id === 'websocket-connections')).toBe(false);
+    expect(finding.location.file).toBe('fixtures/socketio-server.cjs');
+  });
+
+  it('prom-client default metrics and a pino transport (a worker thread) are not blamed', async () => {
+    const result = await runFixture('metrics-and-logs.cjs');
+    expect(result.code).toBe(0);
+    expect(result.json.verdict.outcome).toBe('exited');
+  });
+
+  it('a worker thread left running is named with its thread id (workers run normally under run)', async () => {
+    const result = await runFixture('worker-left.cjs');
+    expect(result.code).toBe(1);
+    const worker = result.json.findings.flatMap((f: any) => f.handles).find((h: any) => h.kind === 'worker-thread');
+    expect(worker.details.threadId).toBe(1);
+    expect(worker.details.file).toMatch(/fixtures\/worker-left\.worker\.cjs$/);
+  });
+});

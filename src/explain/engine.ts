@@ -12,9 +12,18 @@ import { mysql2Rule } from './rules/mysql2.js';
 import { nodeRedisRule } from './rules/node-redis.js';
 import { pgRule } from './rules/pg.js';
 import { websocketRule } from './rules/websocket.js';
+import { bullmqRule } from './rules/bullmq.js';
+import { nodeCronRule } from './rules/node-cron.js';
+import { socketIoRule } from './rules/socket-io.js';
 
 /** Specific culprit rules first, the generic fallback last. */
-export const RULES: Rule[] = [busyMainThread, mongodbRule, ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, websocketRule, httpServerRule, genericHandles];
+export const RULES: Rule[] = [
+  busyMainThread, mongodbRule,
+  bullmqRule, // before ioredis: it claims the ioredis connections it owns
+  ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, nodeCronRule,
+  socketIoRule, // before websocket: it claims its clients' upgraded connections
+  websocketRule, httpServerRule, genericHandles,
+];
 
 const SEVERITY_ORDER = { blocks: 0, warning: 1, harmless: 2 } as const;
 

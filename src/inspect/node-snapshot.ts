@@ -18,6 +18,8 @@ export interface NodeSnapshotOptions {
   catalog?: ScriptCatalog;
   /** The main thread is spinning: also take its JS stack. */
   busy: boolean;
+  /** run mode keeps the NodeWorker domain on (it releases new workers): leave it enabled. */
+  keepWorkerDomain?: boolean;
   startedAt: number;
 }
 
@@ -35,7 +37,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const resolver = new LocationResolver(raw.cwd, `/proc/${options.pid}/root`);
     const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, scripts, resolver);
     if (raw.creationStacks === 'full') notes.push('the service created more loop-keeping resources than creation stacks are kept for (200,000): the newest ones show their owner only');
-    const workers = await listWorkers(client);
+    const workers = await listWorkers(client, options.keepWorkerDomain === true);
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
     const fixedStack = busyStack?.map((frame) => ({
       functionName: frame.functionName,
@@ -171,11 +173,13 @@ async function resolveOwners(
 interface WorkerInfo { workerId: string; title: string; url: string }
 
 /** Workers hold no handle the main thread can list; NodeWorker announces each one. */
-async function listWorkers(client: CdpClient): Promise<WorkerInfo[]> {
+async function listWorkers(client: CdpClient, keepEnabled: boolean): Promise<WorkerInfo[]> {
   const workers: WorkerInfo[] = [];
   const onWorker = (params: any) => workers.push(params.workerInfo);
   client.on('NodeWorker.attachedToWorker', onWorker);
   try {
+    // Enabling announces the existing workers; if it is on already (run mode), only a fresh enable does.
+    if (keepEnabled) await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS);
     await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }, CALL_TIMEOUT_MS);
     // attachedToWorker events for existing workers follow the reply; give them a moment.
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -183,7 +187,7 @@ async function listWorkers(client: CdpClient): Promise<WorkerInfo[]> {
     return [];
   } finally {
     client.off('NodeWorker.attachedToWorker', onWorker);
-    await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS).catch(() => {});
+    if (!keepEnabled) await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS).catch(() => {});
   }
   return workers;
 }
@@ -193,11 +197,13 @@ function workerHandle(worker: WorkerInfo, raw: RawCollection): Handle {
   const refedAsyncs = raw.libuv.filter((h) => h.type === 'async' && h.refed && h.active).length;
   const blocking = refedAsyncs > 0;
   const file = worker.url.startsWith('file://') ? worker.url : worker.url || worker.title;
+  // workerId counts inspector attachments; the thread id is in the title Node gives it.
+  const threadId = /^\[worker (\d+)\]/.exec(worker.title)?.[1];
   return {
     kind: 'worker-thread',
     blocking,
-    label: `Worker (thread ${worker.workerId}, ${file})`,
-    details: { threadId: Number(worker.workerId), file, title: worker.title },
+    label: `Worker (${threadId ? `thread ${threadId}, ` : ''}${file})`,
+    details: { threadId: threadId ? Number(threadId) : null, file, title: worker.title },
     notBlockingBecause: blocking ? undefined : "unref'd",
   };
 }

@@ -161,6 +161,7 @@ export class Service {
         client.on('NodeRuntime.waitingForDisconnect', () => void client.close());
         await client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, CALL_TIMEOUT_MS);
       }
+      await releaseWorkers(client);
       await client.send('Runtime.runIfWaitingForDebugger', {}, CALL_TIMEOUT_MS);
     } catch (error) {
       this.warnings.push(`could not prepare the Node process on inspector port ${port}: ${(error as Error).message}`);
@@ -182,6 +183,23 @@ export class Service {
     }
     return undefined;
   }
+}
+
+/**
+ * A process started with --inspect-brk starts each worker thread paused too, waiting for a
+ * debugger (a pino transport, a piscina pool would never run). Through the NodeWorker domain
+ * every worker, now and later, is let go at once and left alone.
+ */
+async function releaseWorkers(client: CdpClient): Promise<void> {
+  client.on('NodeWorker.attachedToWorker', (event: { sessionId: string }) => {
+    // Sent whatever `waitingForDebugger` says: Node 20 reports false for a worker that waits.
+    const message = JSON.stringify({ id: 1, method: 'Runtime.runIfWaitingForDebugger' });
+    void client.send('NodeWorker.sendMessageToWorker', { sessionId: event.sessionId, message }, CALL_TIMEOUT_MS)
+      .catch(() => {})
+      .then(() => client.send('NodeWorker.detach', { sessionId: event.sessionId }, CALL_TIMEOUT_MS))
+      .catch(() => {});
+  });
+  await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }, CALL_TIMEOUT_MS);
 }
 
 function isNodeExecutable(file: string): boolean {

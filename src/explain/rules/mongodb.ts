@@ -2,13 +2,17 @@
 // monitor re-arms its heartbeat every 10 s forever. Server unreachable: server selection keeps
 // it alive until serverSelectionTimeoutMS (30 s by default) ends.
 import { formatDuration } from '../../probe/duration.js';
+import type { Handle } from '../../types.js';
 import { libraryRule, sockets, timers } from './library.js';
 
 export const mongodbRule = libraryRule({
   id: 'mongodb',
   name: 'MongoDB driver',
   packages: ['mongodb', 'mongoose'],
-  problem: (handles) => (sockets(handles).length > 0 ? 'MongoClient never closed' : 'MongoClient still trying to reach its server'),
+  problem: (handles) => {
+    const client = viaMongoose(handles) ? 'mongoose connection' : 'MongoClient';
+    return sockets(handles).length > 0 ? `${client} never closed` : `${client} still trying to reach its server`;
+  },
   why: (handles) => {
     if (sockets(handles).length > 0) {
       return 'a connected MongoClient keeps monitor and pool sockets open and re-arms its heartbeat timer (every 10 s) forever';
@@ -16,6 +20,14 @@ export const mongodbRule = libraryRule({
     const longest = Math.max(0, ...timers(handles).map((t) => Number(t.details.dueIn ?? 0)));
     return `the client cannot reach the server and keeps retrying; server selection gives up after serverSelectionTimeoutMS (30 s by default)${longest ? `, about ${formatDuration(longest)} from now` : ''}`;
   },
-  fix: () => 'await client.close() in your SIGTERM handler (mongoose: await mongoose.disconnect())',
+  fix: (handles) => (viaMongoose(handles)
+    ? 'await mongoose.disconnect() in your SIGTERM handler (or connection.close() for each createConnection())'
+    : 'await client.close() in your SIGTERM handler (mongoose: await mongoose.disconnect())'),
   severity: (handles) => (sockets(handles).length > 0 ? 'blocks' : 'warning'),
 });
+
+/** The driver under mongoose: a copy nested in node_modules/mongoose/, or mongoose frames in a creation stack. */
+function viaMongoose(handles: Handle[]): boolean {
+  return handles.some((h) => h.owner?.url.includes('/node_modules/mongoose/')
+    || h.createdAt?.some((frame) => frame.location?.package?.name === 'mongoose'));
+}
