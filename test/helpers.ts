@@ -35,10 +35,10 @@ export async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Starts `fixtures/<file>` and waits for its READY line. */
-export async function startFixture(file: string, env: Record<string, string> = {}, args: string[] = []): Promise<Fixture> {
+export async function startFixture(file: string, env: Record<string, string> = {}, args: string[] = [], stdin: 'ignore' | 'pipe' = 'ignore'): Promise<Fixture> {
   const command = file.endsWith('.py') ? '/usr/bin/python3' : process.execPath;
   const child = spawn(command, [`fixtures/${file}`, ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: [stdin, 'pipe', 'pipe'],
   });
   running.add(child);
   let output = '';

@@ -161,7 +161,25 @@ describe('Node built-ins and WebSockets left open (run mode)', () => {
   }
 });
 
+describe('standard input (attach mode: stdin is a pipe from the supervisor)', () => {
+  it('readline on stdin keeps the process alive: named, with the fix', async () => {
+    const app = await startFixture('stdin-reader.cjs', {}, [], 'pipe');
+    const result = await runCli([String(app.pid), '--mercy', '1500ms', '--json']);
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'generic/stdio' || f.id === 'generic/pipe');
+    expect(finding.handles[0].details.stdio).toBe('stdin');
+    expect(finding.why).toMatch(/standard input is being read/);
+    expect(finding.fix).toMatch(/interface\.close\(\)/);
+  });
+});
+
 describe('harmless: must not be blamed', () => {
+  it("fetch() (undici) leaves an idle keep-alive socket: unref'd, the process exits", async () => {
+    const result = await runFixture('fetch-idle.cjs');
+    expect(result.code).toBe(0);
+    expect(result.json.verdict.outcome).toBe('exited');
+  });
+
   it('a response body never read: its socket is paused, so it does not hold the process', async () => {
     const result = await runFixture('unread-response.cjs');
     expect(result.code).toBe(0);

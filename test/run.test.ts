@@ -61,6 +61,13 @@ describe('reload-doctor run', () => {
     expect(timer.location).toMatchObject({ file: 'server.cjs', line: blamedLine('npm-start/server.cjs', 'poll') });
   });
 
+  it('works through a loader (node --import tsx) and points at the TypeScript line', async () => {
+    const result = await run(['--mercy', '1500ms', '--ready', 'log:^READY', '--format', 'json'], [node, '--import', 'tsx', 'fixtures/typescript-app.ts']);
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'generic/interval');
+    expect(finding.location).toMatchObject({ file: 'fixtures/typescript-app.ts', line: blamedLine('typescript-app.ts', 'flush') });
+  });
+
   it('fails the service that leaves a child process, and kills the child too', async () => {
     const result = await run(['--mercy', '1500ms', '--format', 'json'], [node, 'fixtures/child-left.cjs']);
     expect(result.code).toBe(1);
