@@ -14,13 +14,17 @@ import { attachInspector, TargetGoneError, type InspectorSession } from './reach
 import { isAlive, signalDisposition } from './reach/proc.js';
 import { checkTarget } from './reach/target.js';
 import type { CdpClient } from './reach/cdp-client.js';
-import type { Finding, Outcome, RunInfo, Snapshot, Target, UsageSample, Verdict } from './types.js';
+import { formatDuration } from './probe/duration.js';
+import { finishTreeProbe, startTreeProbe } from './tree.js';
+import type { Finding, Outcome, RunInfo, Snapshot, Target, TreeMember, TreeReport, UsageSample, Verdict } from './types.js';
 
 export interface Diagnosis {
   mode: 'probe' | 'handles' | 'run';
   target: Target;
   /** `run` mode only: how the service started, was exercised and ended. */
   run?: RunInfo;
+  /** The target's workers, when it has any (a uWSGI master, a cluster primary). */
+  tree?: TreeReport;
   verdict?: Verdict;
   snapshot?: Snapshot;
   findings: Finding[];
@@ -108,20 +112,45 @@ export async function probePid(request: ProbeRequest): Promise<Diagnosis> {
   const { pid, signal, mercyMs } = request;
   const reached = await reach(pid, request.useInspector);
   const { target, warnings } = reached;
-  return withSession(reached, async () => {
+  let signalledAt = performance.now();
+  const diagnosis = await withSession(reached, async () => {
     const hadListener = await listensFor(reached.session?.client, signal);
     const disposition = target.runtime.kind === 'other' ? signalDisposition(pid, signal.number) : undefined;
     if (hadListener === false) warnings.push(`pid ${pid} has no ${signal.name} listener: Node's default action kills it at once, dropping in-flight work`);
     if (disposition === 'ignored') warnings.push(`pid ${pid} ignores ${signal.name}: it will not exit on it`);
     await reached.session?.client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, 3000).catch(() => {});
 
-    const probe = await runProbe({ pid, signal, mercyMs, client: reached.session?.client, onTick: request.onTick });
+    // A parent of workers: follow the whole tree (and look before a uWSGI master's own kill).
+    const tree = startTreeProbe(pid, mercyMs, target.runtime.kind === 'node');
+    if (tree) warnings.push(...tree.warnings);
+    const probe = await runProbe({ pid, signal, mercyMs: tree?.lookAtMs ?? mercyMs, client: reached.session?.client, onTick: request.onTick, settledEarly: tree && (() => tree.watch.reloaded()) });
+    signalledAt = probe.signalledAt;
     const verdict: Verdict = { outcome: 'exited', signal: signal.name, mercyMs, busy: false, hadListener, samples: probe.samples, killed: false };
     try {
+      // The parent exited: its old workers still have until the mercy (they may be orphans now).
+      if (tree && probe.exited) await tree.watch.originalsGone(probe.signalledAt + mercyMs);
+      const treeOutcome = tree && finishTreeProbe(tree);
       if (probe.exited) {
         verdict.exitedAfterMs = Math.round(probe.exitedAfterMs!);
         verdict.outcome = hadListener === false || disposition === 'default' ? 'not-graceful' : 'exited';
-        return finish(target, verdict, undefined, [], warnings);
+        if (treeOutcome && treeOutcome.stuck.length > 0 && verdict.outcome === 'exited') {
+          verdict.outcome = 'still-alive';
+          verdict.stuckWorkers = treeOutcome.stuck.length;
+          warnings.push(`pid ${pid} exited ${formatDuration(verdict.exitedAfterMs)} after ${signal.name} but left ${treeOutcome.stuck.length} worker${treeOutcome.stuck.length === 1 ? '' : 's'} running on ${treeOutcome.stuck.length === 1 ? 'its' : 'their'} own (orphaned)`);
+        }
+        return finish(target, verdict, undefined, [], warnings, treeOutcome?.report);
+      }
+      if (treeOutcome?.reloaded) {
+        // The master lives on, as it should on a reload; every old worker made way in time.
+        verdict.outcome = 'reloaded';
+        verdict.exitedAfterMs = treeOutcome.lastExitMs;
+        return finish(target, verdict, undefined, [], warnings, treeOutcome.report);
+      }
+      if (treeOutcome && treeOutcome.stuck.length > 0) {
+        // The master waits for its workers: the workers are the diagnosis, not the master.
+        verdict.outcome = 'still-alive';
+        verdict.stuckWorkers = treeOutcome.stuck.length;
+        return finish(target, verdict, undefined, [], warnings, treeOutcome.report);
       }
       verdict.outcome = disposition === 'ignored' ? 'ignored' : 'still-alive';
       verdict.busy = looksBusy(probe.samples);
@@ -136,11 +165,38 @@ export async function probePid(request: ProbeRequest): Promise<Diagnosis> {
         process.kill(pid, 'SIGKILL');
         verdict.killed = true;
       }
-      return finish(target, verdict, snapshot, findings, warnings);
+      return finish(target, verdict, snapshot, findings, warnings, treeOutcome?.report);
     } finally {
       probe.stopWatching();
+      tree?.watch.stop();
     }
   });
+  // Stuck Node workers, one at a time: each needs its own inspector, and the master's is
+  // closed by now (SIGUSR1 always binds the same port).
+  for (const member of diagnosis.tree?.members ?? []) {
+    if (member.stuck && member.runtime === 'node' && isAlive(member.pid)) await diagnoseNodeWorker(member, request.useInspector, signalledAt);
+  }
+  if (request.kill && diagnosis.tree) killStuckWorkers(diagnosis);
+  return diagnosis;
+}
+
+async function diagnoseNodeWorker(member: TreeMember, useInspector: boolean, signalledAt: number): Promise<void> {
+  try {
+    const reached = await reach(member.pid, useInspector);
+    member.snapshot = await withSession(reached, () => snapshotOf(member.pid, reached.session?.client, reached.catalog, false, signalledAt));
+    member.findings = explain(member.snapshot);
+  } catch (error) {
+    member.snapshot = takeProcSnapshot(member.pid, Math.round(performance.now() - signalledAt), [`could not inspect this worker: ${(error as Error).message}`]);
+    member.findings = explain(member.snapshot);
+  }
+}
+
+function killStuckWorkers(diagnosis: Diagnosis): void {
+  for (const member of diagnosis.tree!.members) {
+    if (!member.stuck || !isAlive(member.pid)) continue;
+    try { process.kill(member.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  if (diagnosis.verdict) diagnosis.verdict.killed = true;
 }
 
 /** Does the Node target listen for the signal? (No listener: Node's default action kills it.) */
@@ -156,10 +212,11 @@ export const EXIT_BY_OUTCOME: Record<Outcome, number> = {
   'exited-late': EXIT.notInTime,
   'not-graceful': EXIT.notInTime,
   ignored: EXIT.notInTime,
+  reloaded: EXIT.ok,
 };
 
-function finish(target: Target, verdict: Verdict, snapshot: Snapshot | undefined, findings: Finding[], warnings: string[]): Diagnosis {
-  return { mode: 'probe', target, verdict, snapshot, findings, warnings, exitCode: EXIT_BY_OUTCOME[verdict.outcome] };
+function finish(target: Target, verdict: Verdict, snapshot: Snapshot | undefined, findings: Finding[], warnings: string[], tree?: TreeReport): Diagnosis {
+  return { mode: 'probe', target, verdict, snapshot, findings, warnings, tree, exitCode: EXIT_BY_OUTCOME[verdict.outcome] };
 }
 
 /** `reload-doctor handles <pid>`: what keeps it alive right now; sends no graceful signal. */

@@ -66,9 +66,17 @@ export interface Snapshot {
   handles: Handle[];
   /** The JS stack of a busy main thread (taken with Debugger.pause). */
   busyStack?: StackFrame[];
+  /** What the process is part of, for rules that depend on it (a uWSGI worker's master options). */
+  context?: SnapshotContext;
   /** OS-level view: always present for non-Node targets and when the inspector fails. */
   threads?: Array<{ tid: number; name: string; state: string; wchan?: string; syscall?: string }>;
   notes: string[];
+}
+
+export interface SnapshotContext {
+  uwsgi?: { gevent: boolean; waitForHub: boolean; workerReloadMercyMs: number; options: Record<string, string> };
+  /** Wake-ups per second over the mercy window (voluntary context switches). */
+  wakeupsPerSecond?: number;
 }
 
 export interface UsageSample {
@@ -87,7 +95,9 @@ export type Outcome =
   /** Died at once: no listener for the signal, so Node's default action killed it. */
   | 'not-graceful'
   /** Ignores the signal entirely (SIG_IGN, or a Node process running as PID 1). */
-  | 'ignored';
+  | 'ignored'
+  /** Still alive, as a master should be on a reload signal, and every worker was replaced in time. */
+  | 'reloaded';
 
 export interface Verdict {
   outcome: Outcome;
@@ -100,6 +110,8 @@ export interface Verdict {
   hadListener?: boolean;
   samples: UsageSample[];
   killed: boolean;
+  /** A master's workers that outlived the mercy (the tree's report has them). */
+  stuckWorkers?: number;
 }
 
 export type Severity = 'blocks' | 'warning' | 'harmless';
@@ -139,4 +151,29 @@ export interface RunInfo {
   leftBehind: Array<{ pid: number; command: string }>;
   /** Processes killed at the end (the whole tree, when it did not exit in time). */
   killedPids: number[];
+}
+
+/** One process of the target's tree (`reload-doctor <master pid>`). */
+export interface TreeMember {
+  pid: number;
+  ppid: number;
+  command: string;
+  /** There at the signal (an old worker), or appeared after it (a replacement). */
+  original: boolean;
+  exitedAfterMs?: number;
+  appearedAfterMs?: number;
+  wakeupsPerSecond?: number;
+  /** An original still alive at the mercy. */
+  stuck: boolean;
+  runtime?: 'node' | 'other';
+  snapshot?: Snapshot;
+  findings?: Finding[];
+}
+
+export interface TreeReport {
+  /** uwsgi, a Node cluster primary, or any parent of worker processes. */
+  kind: 'uwsgi' | 'node' | 'other';
+  members: TreeMember[];
+  /** The master kills stuck workers itself after this long (uWSGI worker-reload-mercy). */
+  masterMercyMs?: number;
 }

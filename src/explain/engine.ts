@@ -15,10 +15,11 @@ import { websocketRule } from './rules/websocket.js';
 import { bullmqRule } from './rules/bullmq.js';
 import { nodeCronRule } from './rules/node-cron.js';
 import { socketIoRule } from './rules/socket-io.js';
+import { uwsgiWaitForHubRule } from './rules/uwsgi.js';
 
 /** Specific culprit rules first, the generic fallback last. */
 export const RULES: Rule[] = [
-  busyMainThread, mongodbRule,
+  busyMainThread, uwsgiWaitForHubRule, mongodbRule,
   bullmqRule, // before ioredis: it claims the ioredis connections it owns
   ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, nodeCronRule,
   socketIoRule, // before websocket: it claims its clients' upgraded connections

@@ -17,6 +17,8 @@ export interface ProbeOptions {
   signal: SignalChoice;
   mercyMs: number;
   client?: CdpClient;
+  /** Ends the wait before the mercy (a master whose workers were all replaced will not exit). */
+  settledEarly?: () => boolean;
   /** Called about every 100 ms while waiting (for a live countdown). */
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
 }
@@ -49,7 +51,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   const deadline = signalledAt + mercyMs;
   let exitedAt: number | undefined;
   void watch.exited.then((at) => { exitedAt = at; });
-  while (exitedAt === undefined && performance.now() < deadline) {
+  while (exitedAt === undefined && performance.now() < deadline && !options.settledEarly?.()) {
     const wait = Math.min(100, deadline - performance.now());
     await Promise.race([watch.exited, sleep(Math.max(0, wait))]);
     onTick?.(performance.now() - signalledAt, sampler.latest());

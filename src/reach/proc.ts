@@ -12,6 +12,8 @@ export interface ProcStat {
   utimeTicks: number;
   stimeTicks: number;
   threads: number;
+  /** Clock ticks after boot when it started: with the pid, names a process uniquely. */
+  startTicks: number;
 }
 
 function readText(path: string): string | undefined {
@@ -47,6 +49,7 @@ export function readStat(pid: number, tid?: number): ProcStat | undefined {
     utimeTicks: Number(rest[11]),
     stimeTicks: Number(rest[12]),
     threads: Number(rest[17]),
+    startTicks: Number(rest[19]),
   };
 }
 
@@ -233,4 +236,17 @@ export function findSocketOwner(inode: number): number | undefined {
     if (socketInodes(Number(entry)).has(inode)) return Number(entry);
   }
   return undefined;
+}
+
+/** Voluntary context switches of all its threads: each one is a wake-up after a wait. */
+export function voluntarySwitches(pid: number): number | undefined {
+  let total = 0;
+  let seen = false;
+  for (const tid of readDir(`/proc/${pid}/task`)) {
+    const count = readStatusFields(pid, Number(tid)).get('voluntary_ctxt_switches');
+    if (count === undefined) continue;
+    total += Number(count);
+    seen = true;
+  }
+  return seen ? total : undefined;
 }

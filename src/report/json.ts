@@ -1,7 +1,7 @@
 // The versioned JSON document (`--json`). Its shape is documented in docs/json.md; bump
 // SCHEMA_VERSION on any change that could break a reader.
 import type { Diagnosis } from '../diagnose.js';
-import type { Handle } from '../types.js';
+import type { Finding, Handle } from '../types.js';
 
 export const SCHEMA = 'reload-doctor/diagnosis';
 export const SCHEMA_VERSION = 1;
@@ -16,22 +16,39 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): objec
     exitCode: diagnosis.exitCode,
     target: diagnosis.target,
     run: diagnosis.run ?? null,
+    tree: diagnosis.tree
+      ? {
+        kind: diagnosis.tree.kind,
+        masterMercyMs: diagnosis.tree.masterMercyMs ?? null,
+        members: diagnosis.tree.members.map(({ snapshot, findings, ...member }) => ({
+          ...member,
+          lookedAtMs: snapshot?.takenAtMs ?? null,
+          findings: findings?.map(plainFinding) ?? null,
+          threads: snapshot?.threads ?? null,
+          notBlocking: snapshot ? snapshot.handles.filter((h) => !h.blocking).map(plainHandle) : null,
+        })),
+      }
+      : null,
     verdict: diagnosis.verdict ?? null,
-    findings: diagnosis.findings.map((finding) => ({
-      id: finding.id,
-      title: finding.title,
-      severity: finding.severity,
-      package: finding.owner ?? null,
-      location: finding.location ?? null,
-      why: finding.why,
-      fix: finding.fix,
-      handles: finding.handles.map(plainHandle),
-    })),
+    findings: diagnosis.findings.map(plainFinding),
     notBlocking: snapshot ? snapshot.handles.filter((h) => !h.blocking).map(plainHandle) : [],
     snapshot: snapshot
       ? { source: snapshot.source, takenAtMs: snapshot.takenAtMs, busyStack: snapshot.busyStack ?? null, threads: snapshot.threads ?? null, notes: snapshot.notes }
       : null,
     warnings: diagnosis.warnings,
+  };
+}
+
+function plainFinding(finding: Finding): object {
+  return {
+    id: finding.id,
+    title: finding.title,
+    severity: finding.severity,
+    package: finding.owner ?? null,
+    location: finding.location ?? null,
+    why: finding.why,
+    fix: finding.fix,
+    handles: finding.handles.map(plainHandle),
   };
 }
 

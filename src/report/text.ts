@@ -20,6 +20,7 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   if (verdict) lines.push(verdictLine(verdict, c));
   if (diagnosis.run?.exercise) lines.push(exerciseLine(diagnosis.run.exercise, verdict?.signal ?? 'the signal', c));
 
+  if (diagnosis.tree) lines.push(...treeLines(diagnosis, c));
   if (snapshot) {
     const blocking = diagnosis.findings;
     lines.push('');
@@ -74,6 +75,33 @@ function findingLines(finding: Finding, c: ChalkInstance): string[] {
   if (finding.handles.length > 6) lines.push(c.dim(`      · … ${finding.handles.length - 6} more`));
   lines.push(`      ${c.yellow('why')}  ${finding.why}`);
   lines.push(`      ${c.green('fix')}  ${finding.fix}`);
+  return lines;
+}
+
+function treeLines(diagnosis: Diagnosis, c: ChalkInstance): string[] {
+  const tree = diagnosis.tree!;
+  const signal = diagnosis.verdict?.signal ?? 'the signal';
+  const kind = tree.kind === 'uwsgi' ? 'uWSGI master' : tree.kind === 'node' ? 'Node parent' : 'parent';
+  const mercy = tree.masterMercyMs ? `, worker-reload-mercy ${formatDuration(tree.masterMercyMs)}` : '';
+  const lines = ['', c.bold(`Workers of pid ${diagnosis.target.pid} (${kind}${mercy}):`)];
+  for (const m of tree.members) {
+    const wakes = m.wakeupsPerSecond !== undefined ? ` · wakes ${m.wakeupsPerSecond}×/s` : '';
+    const state = m.stuck
+      ? c.red(`stuck: still alive ${m.snapshot ? `${formatDuration(m.snapshot.takenAtMs)} ` : ''}after ${signal}${wakes}`)
+      : m.original
+        ? m.exitedAfterMs !== undefined ? c.green(`exited ${formatDuration(m.exitedAfterMs)} after ${signal}`) : 'alive'
+        : `new: started ${formatDuration(m.appearedAfterMs ?? 0)} after ${signal}${m.exitedAfterMs !== undefined ? `, exited at ${formatDuration(m.exitedAfterMs)}` : ''}`;
+    lines.push(`    pid ${String(m.pid).padEnd(8)} ${truncate(m.command, 48).padEnd(48)} ${state}`);
+  }
+  for (const m of tree.members.filter((member) => member.stuck)) {
+    lines.push('', c.bold(`Worker pid ${m.pid} (${truncate(m.command, 60)}):`));
+    for (const finding of m.findings ?? []) lines.push(...findingLines(finding, c));
+    if ((m.findings ?? []).length === 0) lines.push(m.snapshot?.source === 'proc' ? '  /proc shows no sockets or children.' : '  nothing keeps its event loop alive.');
+    for (const t of (m.snapshot?.threads ?? []).slice(0, 8)) {
+      lines.push(c.dim(`    thread ${String(t.tid).padEnd(8)} ${t.name.padEnd(16)} ${t.state}${t.syscall ? `  in ${t.syscall}` : ''}${t.wchan ? ` (${t.wchan})` : ''}`));
+    }
+    for (const note of m.snapshot?.notes ?? []) lines.push(c.dim(`    note: ${note}`));
+  }
   return lines;
 }
 

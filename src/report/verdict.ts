@@ -17,6 +17,11 @@ export function describeVerdict(verdict: Verdict): { ok: boolean; text: string }
     case 'ignored':
       return { ok: false, text: `✖ ignores ${verdict.signal}: still alive after the ${mercy}${usage}` };
     case 'still-alive':
+      if (verdict.stuckWorkers) {
+        return { ok: false, text: `✖ ${verdict.stuckWorkers} worker${verdict.stuckWorkers === 1 ? '' : 's'} still alive after ${verdict.signal} (${mercy})` };
+      }
       return { ok: false, text: `✖ ${verdict.busy ? 'busy and ' : ''}still alive ${formatDuration(verdict.mercyMs)} after ${verdict.signal} (${mercy})${usage}` };
+    case 'reloaded':
+      return { ok: true, text: `✔ reloaded: every worker was replaced, the last old one gone ${after} after ${verdict.signal} (${mercy})` };
   }
 }

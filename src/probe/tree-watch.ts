@@ -1,0 +1,93 @@
+// Follows a process tree through /proc during the mercy window: which processes there were at
+// the signal, when each one exited, which new ones appeared (a reload spawns replacements), and
+// how often each woke up (voluntary context switches: a worker that wakes every ~0.5 s is
+// polling something; an idle one sleeps for long stretches).
+import { performance } from 'node:perf_hooks';
+import { isAlive, readCmdline, readStat, voluntarySwitches } from '../reach/proc.js';
+import { descendantsOf } from '../reach/tree.js';
+
+export interface TreeMember {
+  pid: number;
+  ppid: number;
+  command: string;
+  /** There before the signal (an original), or appeared after it (a replacement). */
+  original: boolean;
+  /** ms after the signal: when it exited, or when it was first seen. */
+  exitedAfterMs?: number;
+  appearedAfterMs?: number;
+  /** Wake-ups per second over the window, from voluntary context switches. */
+  wakeupsPerSecond?: number;
+}
+
+export interface TreeWatch {
+  /** The members now; call once the window is over. */
+  members(): TreeMember[];
+  /** Every original has exited and a replacement has appeared: a finished reload. */
+  reloaded(): boolean;
+  /** Waits until every original has exited, or until `deadline` (performance.now() time). */
+  originalsGone(deadline: number): Promise<void>;
+  stop(): void;
+}
+
+const POLL_MS = 50;
+
+interface Tracked extends TreeMember { startTicks: number; switchesAtStart?: number; firstSeen: number }
+
+/** Start it right before the signal: times are counted from then. */
+export function watchTree(root: number): TreeWatch {
+  const tracked = new Map<string, Tracked>();
+  const startedAt = performance.now();
+  const sinceSignal = () => Math.round(performance.now() - startedAt);
+  const key = (pid: number, startTicks: number) => `${pid}:${startTicks}`;
+  const scan = (initial: boolean) => {
+    const alive = new Set<string>();
+    for (const pid of descendantsOf(root)) {
+      const stat = readStat(pid);
+      if (!stat) continue;
+      const id = key(pid, stat.startTicks);
+      alive.add(id);
+      if (!tracked.has(id)) {
+        tracked.set(id, {
+          pid, ppid: stat.ppid, command: readCmdline(pid).join(' '), original: initial, startTicks: stat.startTicks,
+          appearedAfterMs: initial ? undefined : sinceSignal(), switchesAtStart: voluntarySwitches(pid), firstSeen: performance.now(),
+        });
+      }
+    }
+    for (const [id, member] of tracked) {
+      if (member.exitedAfterMs === undefined && !alive.has(id) && !isAliveAs(member)) member.exitedAfterMs = sinceSignal();
+    }
+  };
+  scan(true);
+  const timer = setInterval(() => scan(false), POLL_MS);
+  timer.unref();
+  return {
+    members() {
+      scan(false);
+      const now = performance.now();
+      return [...tracked.values()].map(({ startTicks: _s, switchesAtStart, firstSeen, ...member }) => {
+        const switches = member.exitedAfterMs === undefined ? voluntarySwitches(member.pid) : undefined;
+        const seconds = (now - firstSeen) / 1000;
+        const wakeupsPerSecond = switches !== undefined && switchesAtStart !== undefined && seconds > 0.2
+          ? Math.round(((switches - switchesAtStart) / seconds) * 10) / 10 : undefined;
+        return { ...member, wakeupsPerSecond };
+      });
+    },
+    reloaded() {
+      const all = [...tracked.values()];
+      return all.some((m) => !m.original) && all.every((m) => !m.original || m.exitedAfterMs !== undefined);
+    },
+    async originalsGone(deadline) {
+      while (performance.now() < deadline) {
+        scan(false);
+        if ([...tracked.values()].every((m) => !m.original || m.exitedAfterMs !== undefined)) return;
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+function isAliveAs(member: Tracked): boolean {
+  const stat = readStat(member.pid);
+  return stat !== undefined && stat.startTicks === member.startTicks && isAlive(member.pid);
+}
