@@ -77,6 +77,8 @@ export interface SnapshotContext {
   uwsgi?: { gevent: boolean; waitForHub: boolean; workerReloadMercyMs: number; options: Record<string, string> };
   /** Wake-ups per second over the mercy window (voluntary context switches). */
   wakeupsPerSecond?: number;
+  /** A Node cluster worker. */
+  clusterWorker?: boolean;
 }
 
 export interface UsageSample {

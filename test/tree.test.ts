@@ -103,6 +103,17 @@ describe('Node cluster', () => {
     expect(stuck.findings[0].location).toMatchObject({ file: 'fixtures/cluster-primary.cjs', line: blamedLine('cluster-primary.cjs', 'poll') });
   });
 
+  it("a live worker's round-robin server is the cluster's placeholder timer, not a timer of the app", async () => {
+    const app = await startFixture('cluster-primary.cjs');
+    const result = await runCli(['handles', String(app.ready.workers[0]), '--json']);
+    expect(result.code).toBe(0);
+    const cluster = result.json.findings.find((f: any) => f.id === 'cluster-worker');
+    expect(cluster.title).toMatch(/1 server listening through the primary \(round-robin\), and its IPC channel/);
+    expect(cluster.handles.map((h: any) => h.kind).sort()).toEqual(['other', 'timer']);
+    // Worker 1 has no timer of its own: nothing else may be blamed.
+    expect(result.json.findings.map((f: any) => f.id)).toEqual(['cluster-worker']);
+  });
+
   it('a primary that exits and orphans its worker fails too, and says so', async () => {
     const app = await startFixture('cluster-primary.cjs', { ORPHAN: '1' });
     const result = await runCli([String(app.pid), '--mercy', '2s', '--json']);

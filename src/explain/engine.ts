@@ -13,6 +13,7 @@ import { nodeRedisRule } from './rules/node-redis.js';
 import { pgRule } from './rules/pg.js';
 import { websocketRule } from './rules/websocket.js';
 import { bullmqRule } from './rules/bullmq.js';
+import { clusterWorkerRule } from './rules/cluster-worker.js';
 import { nodeCronRule } from './rules/node-cron.js';
 import { socketIoRule } from './rules/socket-io.js';
 import { uwsgiWaitForHubRule } from './rules/uwsgi.js';
@@ -23,7 +24,7 @@ export const RULES: Rule[] = [
   bullmqRule, // before ioredis: it claims the ioredis connections it owns
   ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, nodeCronRule,
   socketIoRule, // before websocket: it claims its clients' upgraded connections
-  websocketRule, httpServerRule, genericHandles,
+  websocketRule, httpServerRule, clusterWorkerRule, genericHandles,
 ];
 
 const SEVERITY_ORDER = { blocks: 0, warning: 1, harmless: 2 } as const;

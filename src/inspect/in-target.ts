@@ -21,6 +21,8 @@ export interface RawCollection {
   functionNames: string[];
   cwd: string;
   nodeVersion: string;
+  /** A Node cluster worker (round-robin servers show as a placeholder timer there). */
+  clusterWorker: boolean;
   /** The creation-stack hook is installed (run mode), and whether its record cap was reached. */
   creationStacks?: 'on' | 'full';
 }
@@ -138,7 +140,9 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     } else if (ctor === 'MessagePort') {
       items.push({ type: 'message-port', refed: true, owners: listenerOwners(handle, ['message']), details: {} });
     } else {
-      items.push({ type: 'other', refed: true, fd, owners: [], details: { constructor: ctor, wrap } });
+      // A bare Pipe in a child with an IPC channel is that channel (fork(), cluster workers).
+      const ipc = ctor === 'Pipe' && typeof (process as any).send === 'function' ? true : undefined;
+      items.push({ type: 'other', refed: true, fd, owners: [], details: { constructor: ctor, wrap, ipc } });
     }
     if (items.length > before) items[before]!.created = stacksOf(wrapOf(handle));
   }
@@ -184,6 +188,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
 
   const result: RawCollection = {
     items, libuv, cwd: process.cwd(), nodeVersion: process.version,
+    clusterWorker: (process as any).getBuiltinModule?.('node:cluster')?.isWorker === true,
     creationStacks: creation ? (creation.full() ? 'full' : 'on') : undefined,
     functionNames: functions.map((fn) => fn.name),
   };

@@ -49,6 +49,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
       takenAtMs: Math.round(performance.now() - options.startedAt),
       handles,
       busyStack: fixedStack,
+      context: raw.clusterWorker ? { clusterWorker: true } : undefined,
       notes,
     };
   } catch (error) {
@@ -291,6 +292,7 @@ function labelFor(item: RawItem): string {
     case 'message-port':
       return 'MessagePort';
     default:
+      if (d.ipc) return 'IPC channel to the parent process';
       return `${d.constructor ?? 'handle'}${d.wrap ? ` (${d.wrap})` : ''}`;
   }
 }
