@@ -146,8 +146,9 @@ export async function probePid(request: ProbeRequest): Promise<Diagnosis> {
         verdict.exitedAfterMs = treeOutcome.lastExitMs;
         return finish(target, verdict, undefined, [], warnings, treeOutcome.report);
       }
-      if (treeOutcome && treeOutcome.stuck.length > 0) {
-        // The master waits for its workers: the workers are the diagnosis, not the master.
+      if (treeOutcome && treeOutcome.stuck.length > 0 && target.runtime.kind !== 'node') {
+        // A master (uWSGI) that lives on by design: its stuck workers are the diagnosis.
+        // A Node parent is diagnosed itself too (below): its children are its handles.
         verdict.outcome = 'still-alive';
         verdict.stuckWorkers = treeOutcome.stuck.length;
         return finish(target, verdict, undefined, [], warnings, treeOutcome.report);

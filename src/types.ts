@@ -165,6 +165,8 @@ export interface TreeMember {
   exitedAfterMs?: number;
   appearedAfterMs?: number;
   wakeupsPerSecond?: number;
+  /** CPU over the window, % of one core. */
+  cpuPercent?: number;
   /** An original still alive at the mercy. */
   stuck: boolean;
   runtime?: 'node' | 'other';

@@ -47,8 +47,12 @@ export async function startFixture(file: string, env: Record<string, string> = {
   const ready = await new Promise<any>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${file} not ready in 20 s:\n${output}`)), 20_000);
     const check = () => {
-      const match = /^READY (.*)$/m.exec(output);
-      if (match) { clearTimeout(timer); resolve(JSON.parse(match[1]!)); }
+      // Only a whole line: a writer may flush "READY " and the JSON in two chunks.
+      const match = /^READY (.*)\r?\n/m.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      resolve(JSON.parse(match[1]!));
     };
     child.stdout!.on('data', check);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${file} exited (${code}) before READY:\n${output}`)); });

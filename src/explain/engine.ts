@@ -13,6 +13,7 @@ import { nodeRedisRule } from './rules/node-redis.js';
 import { pgRule } from './rules/pg.js';
 import { websocketRule } from './rules/websocket.js';
 import { bullmqRule } from './rules/bullmq.js';
+import { chokidarRule } from './rules/chokidar.js';
 import { clusterWorkerRule } from './rules/cluster-worker.js';
 import { nodeCronRule } from './rules/node-cron.js';
 import { socketIoRule } from './rules/socket-io.js';
@@ -22,7 +23,7 @@ import { uwsgiWaitForHubRule } from './rules/uwsgi.js';
 export const RULES: Rule[] = [
   busyMainThread, uwsgiWaitForHubRule, mongodbRule,
   bullmqRule, // before ioredis: it claims the ioredis connections it owns
-  ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, nodeCronRule,
+  ioredisRule, nodeRedisRule, pgRule, mysql2Rule, amqplibRule, nodeCronRule, chokidarRule,
   socketIoRule, // before websocket: it claims its clients' upgraded connections
   websocketRule, httpServerRule, clusterWorkerRule, genericHandles,
 ];

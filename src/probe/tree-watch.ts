@@ -17,6 +17,8 @@ export interface TreeMember {
   appearedAfterMs?: number;
   /** Wake-ups per second over the window, from voluntary context switches. */
   wakeupsPerSecond?: number;
+  /** CPU over the window, % of one core (utime + stime). */
+  cpuPercent?: number;
 }
 
 export interface TreeWatch {
@@ -31,7 +33,10 @@ export interface TreeWatch {
 
 const POLL_MS = 50;
 
-interface Tracked extends TreeMember { startTicks: number; switchesAtStart?: number; firstSeen: number }
+interface Tracked extends TreeMember { startTicks: number; switchesAtStart?: number; cpuTicksAtStart: number; firstSeen: number }
+
+/** USER_HZ: /proc counts CPU time in these ticks (100 on Linux everywhere that matters). */
+const TICKS_PER_SECOND = 100;
 
 /** Start it right before the signal: times are counted from then. */
 export function watchTree(root: number): TreeWatch {
@@ -49,7 +54,8 @@ export function watchTree(root: number): TreeWatch {
       if (!tracked.has(id)) {
         tracked.set(id, {
           pid, ppid: stat.ppid, command: readCmdline(pid).join(' '), original: initial, startTicks: stat.startTicks,
-          appearedAfterMs: initial ? undefined : sinceSignal(), switchesAtStart: voluntarySwitches(pid), firstSeen: performance.now(),
+          appearedAfterMs: initial ? undefined : sinceSignal(), switchesAtStart: voluntarySwitches(pid),
+          cpuTicksAtStart: stat.utimeTicks + stat.stimeTicks, firstSeen: performance.now(),
         });
       }
     }
@@ -64,12 +70,17 @@ export function watchTree(root: number): TreeWatch {
     members() {
       scan(false);
       const now = performance.now();
-      return [...tracked.values()].map(({ startTicks: _s, switchesAtStart, firstSeen, ...member }) => {
-        const switches = member.exitedAfterMs === undefined ? voluntarySwitches(member.pid) : undefined;
+      return [...tracked.values()].map(({ startTicks: _s, switchesAtStart, cpuTicksAtStart, firstSeen, ...member }) => {
+        const alive = member.exitedAfterMs === undefined;
+        const switches = alive ? voluntarySwitches(member.pid) : undefined;
+        const stat = alive ? readStat(member.pid) : undefined;
         const seconds = (now - firstSeen) / 1000;
-        const wakeupsPerSecond = switches !== undefined && switchesAtStart !== undefined && seconds > 0.2
+        const measurable = seconds > 0.2;
+        const wakeupsPerSecond = switches !== undefined && switchesAtStart !== undefined && measurable
           ? Math.round(((switches - switchesAtStart) / seconds) * 10) / 10 : undefined;
-        return { ...member, wakeupsPerSecond };
+        const cpuPercent = stat && measurable
+          ? Math.round((((stat.utimeTicks + stat.stimeTicks - cpuTicksAtStart) / TICKS_PER_SECOND) / seconds) * 100) : undefined;
+        return { ...member, wakeupsPerSecond, cpuPercent };
       });
     },
     reloaded() {

@@ -85,7 +85,7 @@ function treeLines(diagnosis: Diagnosis, c: ChalkInstance): string[] {
   const mercy = tree.masterMercyMs ? `, worker-reload-mercy ${formatDuration(tree.masterMercyMs)}` : '';
   const lines = ['', c.bold(`Workers of pid ${diagnosis.target.pid} (${kind}${mercy}):`)];
   for (const m of tree.members) {
-    const wakes = m.wakeupsPerSecond !== undefined ? ` · wakes ${m.wakeupsPerSecond}×/s` : '';
+    const wakes = `${m.cpuPercent !== undefined ? ` · CPU ${m.cpuPercent} %` : ''}${m.wakeupsPerSecond !== undefined ? ` · wakes ${m.wakeupsPerSecond}×/s` : ''}`;
     const state = m.stuck
       ? c.red(`stuck: still alive ${m.snapshot ? `${formatDuration(m.snapshot.takenAtMs)} ` : ''}after ${signal}${wakes}`)
       : m.original
