@@ -20,7 +20,6 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   if (verdict) lines.push(verdictLine(verdict, c));
   if (diagnosis.run?.exercise) lines.push(exerciseLine(diagnosis.run.exercise, verdict?.signal ?? 'the signal', c));
 
-  if (diagnosis.tree) lines.push(...treeLines(diagnosis, c));
   if (snapshot) {
     const blocking = diagnosis.findings;
     lines.push('');
@@ -48,6 +47,7 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
     if (harmless.length > 0) lines.push('', c.dim(`Not keeping it alive: ${summarise(harmless)}`));
     for (const note of snapshot.notes) lines.push(c.dim(`note: ${note}`));
   }
+  if (diagnosis.tree) lines.push(...treeLines(diagnosis, c));
   const run = diagnosis.run;
   for (const left of run?.leftBehind ?? []) lines.push(c.yellow(`! left behind after the service exited: pid ${left.pid} (${truncate(left.command, 60)}); killed`));
   if (verdict?.killed && run) {
@@ -81,9 +81,10 @@ function findingLines(finding: Finding, c: ChalkInstance): string[] {
 function treeLines(diagnosis: Diagnosis, c: ChalkInstance): string[] {
   const tree = diagnosis.tree!;
   const signal = diagnosis.verdict?.signal ?? 'the signal';
-  const kind = tree.kind === 'uwsgi' ? 'uWSGI master' : tree.kind === 'node' ? 'Node parent' : 'parent';
-  const mercy = tree.masterMercyMs ? `, worker-reload-mercy ${formatDuration(tree.masterMercyMs)}` : '';
-  const lines = ['', c.bold(`Workers of pid ${diagnosis.target.pid} (${kind}${mercy}):`)];
+  const heading = tree.kind === 'uwsgi'
+    ? `Workers of pid ${diagnosis.target.pid} (uWSGI master${tree.masterMercyMs ? `, worker-reload-mercy ${formatDuration(tree.masterMercyMs)}` : ''}):`
+    : `Child processes of pid ${diagnosis.target.pid}:`;
+  const lines = ['', c.bold(heading)];
   for (const m of tree.members) {
     const wakes = `${m.cpuPercent !== undefined ? ` · CPU ${m.cpuPercent} %` : ''}${m.wakeupsPerSecond !== undefined ? ` · wakes ${m.wakeupsPerSecond}×/s` : ''}`;
     const state = m.stuck
@@ -94,7 +95,7 @@ function treeLines(diagnosis: Diagnosis, c: ChalkInstance): string[] {
     lines.push(`    pid ${String(m.pid).padEnd(8)} ${truncate(m.command, 48).padEnd(48)} ${state}`);
   }
   for (const m of tree.members.filter((member) => member.stuck)) {
-    lines.push('', c.bold(`Worker pid ${m.pid} (${truncate(m.command, 60)}):`));
+    lines.push('', c.bold(`pid ${m.pid} (${truncate(m.command, 60)}), still alive:`));
     for (const finding of m.findings ?? []) lines.push(...findingLines(finding, c));
     if ((m.findings ?? []).length === 0) lines.push(m.snapshot?.source === 'proc' ? '  /proc shows no sockets or children.' : '  nothing keeps its event loop alive.');
     for (const t of (m.snapshot?.threads ?? []).slice(0, 8)) {
