@@ -218,6 +218,23 @@ describe('more libraries (run mode, real libraries)', () => {
     expect(finding.location).toMatchObject({ file: 'fixtures/node-redis-connected.cjs', line: blamedLine('node-redis-connected.cjs', 'client') });
   });
 
+  it('node-redis: reconnecting to a closed port forever (its timer has no source: named by its creator)', async () => {
+    const result = await runFixture('node-redis-reconnecting.cjs', { REDIS_PORT: String(await freePort()) });
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'node-redis');
+    expect(finding).toMatchObject({ package: { name: '@redis/client' } });
+    expect(finding.title).toMatch(/reconnecting forever — 1 timer/);
+  });
+
+  it('chokidar: a persistent watcher never closed', async () => {
+    const result = await runFixture('chokidar-watch.cjs');
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'chokidar');
+    expect(finding).toMatchObject({ severity: 'blocks', package: { name: 'chokidar' } });
+    expect(finding.title).toMatch(/file watchers? never closed — \d+ file watchers?/);
+    expect(finding.fix).toMatch(/await watcher\.close\(\)/);
+  });
+
   it('node-cron: a scheduled task never stopped', async () => {
     const result = await runFixture('cron-task.cjs');
     expect(result.code).toBe(1);

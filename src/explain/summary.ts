@@ -3,38 +3,59 @@ import { formatDuration } from '../probe/duration.js';
 import type { Handle, PackageRef, SourceLocation } from '../types.js';
 
 export function summariseHandles(handles: Handle[]): string {
-  const counts = new Map<string, number>();
+  const counts = new Map<string, { n: number; many: string }>();
   for (const handle of handles) {
-    const key = phrase(handle);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const [one, many] = phrase(handle);
+    const entry = counts.get(one) ?? { n: 0, many };
+    entry.n += 1;
+    counts.set(one, entry);
   }
-  return [...counts].map(([key, n]) => `${n} ${n === 1 ? key : pluralise(key)}`).join(', ');
+  return [...counts].map(([one, { n, many }]) => `${n} ${n === 1 ? one : many}`).join(', ');
 }
 
-function phrase(handle: Handle): string {
+/** Singular and plural of how one handle reads in a summary. */
+function phrase(handle: Handle): [string, string] {
   const d = handle.details;
   switch (handle.kind) {
     case 'tcp-socket':
-      return d.accepted ? `connection${d.inFlight ? ' with a response in flight' : ''}` : `socket to ${d.remote ?? '?'}`;
-    case 'timer':
-      return d.repeat ? `timer every ${formatDuration(Number(d.repeat))}` : `timer (${formatDuration(Number(d.delay))})`;
+      if (d.accepted) {
+        const flight = d.inFlight ? ' with a response in flight' : '';
+        return [`connection${flight}`, `connections${flight}`];
+      }
+      return [`socket to ${d.remote ?? '?'}`, `sockets to ${d.remote ?? '?'}`];
+    case 'timer': {
+      const what = d.repeat ? `every ${formatDuration(Number(d.repeat))}` : `(${formatDuration(Number(d.delay))})`;
+      return [`timer ${what}`, `timers ${what}`];
+    }
     case 'tcp-server':
-      return `server on ${d.local ?? '?'}`;
+      return [`server on ${d.local ?? '?'}`, `servers on ${d.local ?? '?'}`];
     case 'child-process':
-      return `child process (${d.command ?? d.pid})`;
+      return [`child process (${d.command ?? d.pid})`, `child processes (${d.command ?? d.pid})`];
+    case 'fs-watcher':
+      return ['file watcher', 'file watchers'];
+    case 'udp-socket':
+      return ['UDP socket', 'UDP sockets'];
+    case 'worker-thread':
+      return ['worker thread', 'worker threads'];
+    case 'message-port':
+      return ['MessagePort', 'MessagePorts'];
     default:
-      return handle.kind.replace('-', ' ');
+      return [`${handle.kind} handle`, `${handle.kind} handles`];
   }
 }
 
-function pluralise(key: string): string {
-  const [head, ...rest] = key.split(' ');
-  return [`${head}s`, ...rest].join(' ');
+/**
+ * The npm package a handle belongs to: its owner's, else (a callback with no source, such as a
+ * promise's resolve) the package whose code created it — only if that is the innermost frame
+ * outside Node: deeper frames may be a framework that merely called the app.
+ */
+export function packageOfHandle(handle: Handle): PackageRef | undefined {
+  return handle.owner?.package ?? handle.createdAt?.[0]?.location?.package;
 }
 
 /** The package that owns most of the handles, for the finding's "name@version". */
 export function mainPackage(handles: Handle[], preferred: string[]): PackageRef | undefined {
-  const owned = handles.map((h) => h.owner?.package).filter((p): p is PackageRef => p !== undefined);
+  const owned = handles.map(packageOfHandle).filter((p): p is PackageRef => p !== undefined);
   return preferred.map((name) => owned.find((p) => p.name === name)).find((p) => p !== undefined) ?? owned[0];
 }
 

@@ -3,7 +3,7 @@
 // library owns, counted and grouped into one finding.
 import type { Finding, Handle, Severity } from '../../types.js';
 import type { Rule } from '../rule.js';
-import { bestLocation, mainPackage, packageLabel, summariseHandles } from '../summary.js';
+import { bestLocation, mainPackage, packageLabel, packageOfHandle, summariseHandles } from '../summary.js';
 
 export interface LibraryFamily {
   id: string;
@@ -23,7 +23,10 @@ export function libraryRule(family: LibraryFamily): Rule {
   return {
     id: family.id,
     explain(handles): Finding[] {
-      const mine = handles.filter((h) => h.owner?.package && family.packages.includes(h.owner.package.name));
+      const mine = handles.filter((h) => {
+        const owner = packageOfHandle(h);
+        return owner !== undefined && family.packages.includes(owner.name);
+      });
       if (mine.length === 0) return [];
       const owner = mainPackage(mine, family.packages);
       return [{
