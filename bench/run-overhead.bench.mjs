@@ -4,6 +4,7 @@
 //   plain      node fixtures/bench-server.cjs
 //   run        the same server started by `reload-doctor run` (creation-stack hook installed,
 //              inspector session connected), loaded while run holds it (--hold) after ready
+//   bare       the same under `reload-doctor run --no-creation-stacks` (inspector session only)
 //   why        node --import why-is-node-running/include (a plain async_hooks init hook
 //              capturing every resource), for comparison
 // Prints the median requests/s of each and the ratios against plain (goal: run ≥ 0.95).
@@ -40,6 +41,7 @@ async function until(port) {
 const SETUPS = {
   plain: () => [process.execPath, ['fixtures/bench-server.cjs']],
   run: (port) => [process.execPath, ['dist/cli.js', 'run', '--ready', `port:${port}`, '--hold', `${SECONDS + 10}s`, '--mercy', '5s', '--', process.execPath, 'fixtures/bench-server.cjs']],
+  bare: (port) => [process.execPath, ['dist/cli.js', 'run', '--no-creation-stacks', '--ready', `port:${port}`, '--hold', `${SECONDS + 10}s`, '--mercy', '5s', '--', process.execPath, 'fixtures/bench-server.cjs']],
   why: () => [process.execPath, ['--import', 'why-is-node-running/include', 'fixtures/bench-server.cjs']],
 };
 
@@ -64,7 +66,7 @@ async function measure(name) {
   }
 }
 
-const samples = { plain: [], run: [], why: [] };
+const samples = { plain: [], run: [], bare: [], why: [] };
 for (let round = 1; round <= ROUNDS; round++) {
   for (const name of Object.keys(samples)) samples[name].push(await measure(name));
   console.log(`round ${round}: ${Object.entries(samples).map(([n, xs]) => `${n} ${Math.round(xs.at(-1))}`).join(' · ')} req/s`);

@@ -97,7 +97,7 @@ type Format = (typeof FORMATS)[number];
 
 interface RunOptions {
   signal: string; mercy: string; ready?: string; readyTimeout: string; hold?: string; exercise?: string;
-  format?: Format; reportFile?: string; color: boolean;
+  format?: Format; reportFile?: string; color: boolean; creationStacks: boolean;
 }
 
 function buildRunCommand(): Command {
@@ -112,6 +112,7 @@ function buildRunCommand(): Command {
     .option('--exercise <url>', 'before the signal, send requests over keep-alive connections and keep one in flight during the shutdown')
     .addOption(new Option('--format <format>', 'report format (default: github when GITHUB_ACTIONS=true, else text)').choices(FORMATS))
     .option('--report-file <path>', 'write the report in --format to this file; the terminal still gets text')
+    .option('--no-creation-stacks', 'do not record where handles are created (the service runs at full speed; findings point at callbacks only)')
     .option('--no-color', 'plain text without colours')
     .passThroughOptions()
     .exitOverride()
@@ -128,7 +129,7 @@ function buildRunCommand(): Command {
       let diagnosis: Diagnosis;
       try {
         diagnosis = await runService({
-          command, signal, mercyMs, ready, readyTimeoutMs, exercise, holdMs, onTick: ticker.onTick,
+          command, signal, mercyMs, ready, readyTimeoutMs, exercise, holdMs, creationStacks: options.creationStacks, onTick: ticker.onTick,
           // The service's output stays visible, on stderr, so stdout carries only the report.
           onServiceLine: (_stream, line) => { ticker.clear(); process.stderr.write(`${prefix}${line}\n`); },
         });

@@ -26,6 +26,8 @@ export interface RunRequest {
   ready: ReadySpec;
   readyTimeoutMs: number;
   exercise?: URL;
+  /** Record creation stacks (default true). */
+  creationStacks?: boolean;
   /** Keep it running this long after it is ready, before the signal (for your own traffic). */
   holdMs?: number;
   /** The service's output, line by line. */
@@ -40,6 +42,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
   const lineListeners = new Set<(line: string) => void>();
   const service = new Service({
     command: request.command,
+    creationStacks: request.creationStacks,
     onLine(stream, line) {
       request.onServiceLine(stream, line);
       for (const listener of lineListeners) listener(line);
@@ -78,7 +81,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       outcome: 'exited', signal: request.signal.name, mercyMs: request.mercyMs, busy: false, hadListener, samples: probe.samples, killed: false,
     };
     const run: RunInfo = {
-      command: request.command.join(' '), servicePid: service.pid, appPid: app?.pid, readyAfterMs, readyBy, creationStacks: app !== undefined, leftBehind: [], killedPids: [],
+      command: request.command.join(' '), servicePid: service.pid, appPid: app?.pid, readyAfterMs, readyBy, creationStacks: app !== undefined && request.creationStacks !== false, leftBehind: [], killedPids: [],
     };
     let diagnosis: Diagnosis;
     try {

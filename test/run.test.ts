@@ -51,6 +51,15 @@ describe('reload-doctor run', () => {
     expect(result.json.run.killedPids).toContain(result.json.run.servicePid);
   });
 
+  it('--no-creation-stacks: findings point at the owning callback instead', async () => {
+    const result = await run(['--mercy', '1500ms', '--no-creation-stacks', '--format', 'json'], [node, 'fixtures/forgotten-interval.mjs']);
+    expect(result.code).toBe(1);
+    expect(result.json.run.creationStacks).toBe(false);
+    const finding = result.json.findings.find((f: any) => f.id === 'generic/interval');
+    expect(finding.handles[0].createdIn).toBeNull();
+    expect(finding.location).toMatchObject({ file: 'fixtures/forgotten-interval.mjs', functionName: 'flushMetrics' });
+  });
+
   it('diagnoses the app behind `npm start`, not npm, and says npm left it running', async () => {
     const result = await run(['--mercy', '1500ms', '--format', 'json'], ['npm', '--prefix', 'fixtures/npm-start', 'start', '--']);
     expect(result.code).toBe(1);

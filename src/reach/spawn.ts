@@ -39,6 +39,8 @@ export interface ServiceExit {
 
 export interface ServiceOptions {
   command: string[];
+  /** Install the creation-stack hook (default true); off, the service runs at full speed. */
+  creationStacks?: boolean;
   /** Every line the service writes (inspector noise removed). */
   onLine(stream: 'stdout' | 'stderr', line: string): void;
 }
@@ -55,11 +57,13 @@ export class Service {
   /** Every inspector port the tree announced: ours, never the service's own ports. */
   readonly inspectorPorts = new Set<number>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly creationStacks: boolean;
   /** Node processes of the tree we have attached to and let run (wrappers included). */
   private readonly released = new Set<number>();
   private exit?: ServiceExit;
 
   constructor(options: ServiceOptions) {
+    this.creationStacks = options.creationStacks !== false;
     const [file, ...args] = options.command;
     const direct = isNodeExecutable(file!);
     const env = { ...process.env };
@@ -153,10 +157,8 @@ export class Service {
     const command = pid ? readCmdline(pid) : [];
     const wrapper = isPackageManager(command);
     try {
-      if (!wrapper && !process.env.RD_NO_HOOK) {
-        const installed = await client.send('Runtime.evaluate', { expression: `(${installCreationHook.toString()})()`, returnByValue: true }, CALL_TIMEOUT_MS);
-        if (installed.exceptionDetails) this.warnings.push(`creation stacks are off in pid ${pid}: ${installed.exceptionDetails.exception?.description ?? installed.exceptionDetails.text}`);
-        else this.promiseHooks = await dropPromiseHooks(client).catch((error: Error) => `failed: ${error.message}`);
+      if (!wrapper) {
+        if (this.creationStacks) await this.installCreationHook(client, pid);
         // A drained loop waits for the debugger to go away: never hold an exit up.
         client.on('NodeRuntime.waitingForDisconnect', () => void client.close());
         await client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, CALL_TIMEOUT_MS);
@@ -172,6 +174,15 @@ export class Service {
       return;
     }
     this.sessions.push({ pid, port, command, client });
+  }
+
+  private async installCreationHook(client: CdpClient, pid: number | undefined): Promise<void> {
+    const installed = await client.send('Runtime.evaluate', { expression: `(${installCreationHook.toString()})()`, returnByValue: true }, CALL_TIMEOUT_MS);
+    if (installed.exceptionDetails) {
+      this.warnings.push(`creation stacks are off in pid ${pid}: ${installed.exceptionDetails.exception?.description ?? installed.exceptionDetails.text}`);
+      return;
+    }
+    this.promiseHooks = await dropPromiseHooks(client).catch((error: Error) => `failed: ${error.message}`);
   }
 
   private async pidListeningOn(port: number): Promise<number | undefined> {
