@@ -3,7 +3,12 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../src/probe/duration.js';
 import { parseSignal } from '../src/probe/signals.js';
+import { parseReadySpec } from '../src/probe/ready.js';
 import { processSockets, readThreads, signalDisposition } from '../src/reach/proc.js';
+import { isPackageManager } from '../src/reach/spawn.js';
+import { readIni } from '../src/reach/uwsgi.js';
+import { escapeData, escapeProperty } from '../src/report/github.js';
+import { xml } from '../src/report/junit.js';
 
 describe('parsers', () => {
   it('durations', () => {
@@ -20,6 +25,44 @@ describe('parsers', () => {
     expect(parseSignal('int')).toEqual({ name: 'SIGINT', number: 2 });
     expect(parseSignal('1')).toEqual({ name: 'SIGHUP', number: 1 });
     expect(() => parseSignal('SIGNOPE')).toThrow(/unknown signal/);
+  });
+});
+
+describe('run mode parsers', () => {
+  it('--ready specs', () => {
+    expect(parseReadySpec(undefined)).toEqual({ kind: 'auto' });
+    expect(parseReadySpec('port:3000')).toEqual({ kind: 'port', port: 3000 });
+    expect(parseReadySpec('http://127.0.0.1:3000/health')).toMatchObject({ kind: 'http' });
+    expect(parseReadySpec('log:^listening on \\d+')).toMatchObject({ kind: 'log' });
+    expect(parseReadySpec('delay:2s')).toEqual({ kind: 'delay', ms: 2000 });
+    for (const bad of ['port:0', 'port:70000', 'log:(', 'delay:soon', 'tcp:80', 'http://']) expect(() => parseReadySpec(bad), bad).toThrow(/invalid --ready/);
+  });
+
+  it('package managers are told from apps', () => {
+    expect(isPackageManager(['node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'start'])).toBe(true);
+    expect(isPackageManager(['node', '/usr/local/bin/npx', 'tsx', 'app.ts'])).toBe(true);
+    expect(isPackageManager(['node', '/opt/yarn/bin/yarn.js', 'start'])).toBe(true);
+    expect(isPackageManager(['node', 'server.js'])).toBe(false);
+    expect(isPackageManager(['node', '--import', 'tsx', 'npm-report.ts'])).toBe(false);
+  });
+});
+
+describe('report escaping', () => {
+  it('GitHub workflow commands: data and property values', () => {
+    expect(escapeData('50% done\r\nnext')).toBe('50%25 done%0D%0Anext');
+    expect(escapeProperty('a:b,c')).toBe('a%3Ab%2Cc');
+  });
+
+  it('JUnit XML: markup escaped, control characters dropped', () => {
+    expect(xml('<a href="x">&</a>\u0001')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('uWSGI ini: the [uwsgi] section, comments and bare flags', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const file = `${mkdtempSync(`${tmpdir()}/rd-ini-`)}/app.ini`;
+    writeFileSync(file, '; comment\n[other]\nmaster = false\n[uwsgi]\nmaster = true\n# another\ngevent-wait-for-hub\nworker-reload-mercy = 5\n');
+    expect(readIni(file)).toEqual({ master: 'true', 'gevent-wait-for-hub': 'true', 'worker-reload-mercy': '5' });
   });
 });
 

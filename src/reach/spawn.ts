@@ -125,12 +125,6 @@ export class Service {
     await Promise.all(this.sessions.map((session) => session.client.send('Runtime.evaluate', { expression }, CALL_TIMEOUT_MS).catch(() => {})));
   }
 
-  /** Closes our sessions (the service keeps running). */
-  async disconnect(): Promise<void> {
-    await this.settled();
-    await Promise.all(this.sessions.map((session) => session.client.close()));
-  }
-
   /** SIGKILL the whole tree; returns pids that survived (none, normally). */
   async kill(): Promise<number[]> {
     await Promise.all(this.sessions.map((session) => session.client.close()));
