@@ -74,7 +74,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
     const probe = await runProbe({ pid: watched, signalPid: service.pid, signal: request.signal, mercyMs: request.mercyMs, client: app?.client, onTick: request.onTick });
     const wrapperExit = watched !== service.pid ? service.hasExited : undefined;
     if (wrapperExit && isAlive(watched)) {
-      warnings.push(`${basename(request.command[0]!)} (pid ${service.pid}) exited ${formatDuration(wrapperExit.at - probe.signalledAt)} after ${request.signal.name} and left the app (pid ${watched}) running: as a container's main process it would take the app down with SIGKILL; start the app with node directly (CMD ["node", "server.js"])`);
+      warnings.push(`${basename(request.command[0]!)} (pid ${service.pid}) exited ${formatDuration(wrapperExit.at - probe.signalledAt)} after ${request.signal.name} and left the app (pid ${watched}) running; the app probably never got the signal (npm and shells do not pass it on). As a container's main process it would take the app down with SIGKILL: start the app directly (CMD ["node", "server.js"], sh -c "exec node server.js") or under an init that forwards signals (tini, dumb-init)`);
     }
     exercise?.signalled(probe.signalledAt);
     const verdict: Verdict = {

@@ -7,7 +7,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blamedLine, blamedLines, processesMatching, runCli } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../src/reach/proc.js';
+import { CLI, ROOT, blamedLine, blamedLines, processesMatching, runCli } from './helpers.js';
 
 const node = process.execPath;
 
@@ -171,6 +174,22 @@ describe('reload-doctor run', () => {
     expect(result.json.target.runtime.kind).toBe('other');
     expect(result.json.snapshot.source).toBe('proc');
     expect(result.json.run.creationStacks).toBe(false);
+  });
+
+  it('Ctrl-C while it holds the service kills the whole tree (exit 130)', async () => {
+    const marker = `--rd-test=${randomUUID()}`;
+    const cli = spawn(node, [CLI, 'run', '--ready', 'log:^READY', '--hold', '60s', '--', node, 'fixtures/child-left.cjs', marker], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    cli.stderr.on('data', (chunk) => { err += chunk; });
+    for (let i = 0; i < 250 && !/READY/.test(err); i++) await sleep(20);
+    const childPid = Number(/"childPid":(\d+)/.exec(err)![1]);
+    expect(processesMatching(marker).filter((pid) => pid !== cli.pid)).toHaveLength(1); // the service
+    cli.kill('SIGINT');
+    const code = await new Promise((resolve) => cli.once('exit', resolve));
+    expect(code).toBe(130);
+    expect(processesMatching(marker)).toEqual([]);
+    for (let i = 0; i < 50 && isAlive(childPid); i++) await sleep(20);
+    expect(isAlive(childPid)).toBe(false); // the app's own child (sleep 300) went with it
   });
 
   it('rejects bad input with exit 2 and one line', async () => {
