@@ -36,8 +36,10 @@ describe('bad input', () => {
   });
 
   it('refuses a zombie', async () => {
-    // The background `true` exits at once; its parent (exec'd into `sleep 30`) never reaps it.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    // The forked child exits at once; its parent never waits for it (a shell might reap it
+    // between two commands: that raced under load), so it stays a zombie.
+    const script = 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)';
+    const parent = spawn('/usr/bin/python3', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d) => resolve(String(d)))));
       for (let i = 0; i < 100 && readStat(zombie)?.state !== 'Z'; i++) await new Promise((r) => setTimeout(r, 20));

@@ -209,6 +209,17 @@ describe('more libraries (run mode, real libraries)', () => {
     expect(finding.location).toMatchObject({ file: 'fixtures/mongoose-connected.cjs', line: blamedLine('mongoose-connected.cjs', 'client') });
   });
 
+  it('mongodb+srv: the SRV poller of a sharded cluster is named too (DNS and mongos peers)', async () => {
+    const mongos = await startFixture('mongo-peer.cjs', { MONGOS: '1' });
+    const dnsPeer = await startFixture('dns-peer.cjs', { SRV_PORT: String(mongos.ready.port) });
+    const result = await runFixture('mongo-srv.cjs', { DNS_PORT: String(dnsPeer.ready.port) });
+    expect(result.code).toBe(1);
+    const finding = result.json.findings.find((f: any) => f.id === 'mongodb');
+    expect(finding.handles.some((h: any) => h.kind === 'timer' && h.owner.file.endsWith('lib/sdam/srv_polling.js') && h.details.delay === 60000)).toBe(true);
+    expect(finding.why).toMatch(/SRV poller .* every 60 s/);
+    expect(finding.location).toMatchObject({ file: 'fixtures/mongo-srv.cjs', line: blamedLine('mongo-srv.cjs', 'client') });
+  });
+
   it.skipIf(!servers.redis)('node-redis: client never closed (real Redis)', async () => {
     const result = await runFixture('node-redis-connected.cjs');
     expect(result.code).toBe(1);

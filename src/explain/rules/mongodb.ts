@@ -15,7 +15,9 @@ export const mongodbRule = libraryRule({
   },
   why: (handles) => {
     if (sockets(handles).length > 0) {
-      return 'a connected MongoClient keeps monitor and pool sockets open and re-arms its heartbeat timer (every 10 s) forever';
+      const srv = handles.some((h) => h.owner?.url.includes('/lib/sdam/srv_polling'))
+        ? '; its SRV poller (mongodb+srv, sharded) re-resolves the SRV record every 60 s' : '';
+      return `a connected MongoClient keeps monitor and pool sockets open and re-arms its heartbeat timer (every 10 s) forever${srv}`;
     }
     const longest = Math.max(0, ...timers(handles).map((t) => Number(t.details.dueIn ?? 0)));
     return `the client cannot reach the server and keeps retrying; server selection gives up after serverSelectionTimeoutMS (30 s by default)${longest ? `, about ${formatDuration(longest)} from now` : ''}`;
