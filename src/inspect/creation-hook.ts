@@ -29,8 +29,12 @@ export function installCreationHook(): string {
     'TCPCONNECTWRAP', 'PIPECONNECTWRAP', 'GETADDRINFOREQWRAP',
   ]);
   interface Creation { stack?: string }
-  /** own: captured when it was created; via: its creator's, when created inside a callback. */
-  interface CreationRecord { own?: Creation; via?: Creation }
+  /**
+   * own: captured when it was created; via: its creator's, when created inside a callback.
+   * served: a connection a server accepted; ticks in its callbacks are not followed (a server
+   * makes several per request, and they would all lead back to the same server.listen line).
+   */
+  interface CreationRecord { own?: Creation; via?: Creation; served?: boolean }
   // Keyed by async id, found through executionAsyncId(): executionAsyncResource() would make
   // Node hand every callback's resource to JS from then on, which costs a busy server half
   // its throughput. No destroy hook either (it fires for every tick: ~8 % of a server's
@@ -49,8 +53,12 @@ export function installCreationHook(): string {
   const tickLinks = new Map<number, CreationRecord>();
   let startingUp = true;
 
+  const SERVERS = new Set(['TCPSERVERWRAP', 'PIPESERVERWRAP']);
+  const serverIds = new Set<number>();
+
   function init(asyncId: number, type: string, triggerId: number, resource: any): void {
     const bridge = BRIDGES.has(type);
+    if (SERVERS.has(type)) serverIds.add(asyncId);
     // Everything else (promises, HTTP messages) cannot keep the loop alive, and neither can an
     // unref'd timer (Node's own socket and keep-alive timeouts: one per request).
     if ((!CAPTURED.has(type) && !bridge) || (type === 'Timeout' && !resource.hasRef()) || records.size >= MAX_RECORDS) return;
@@ -59,6 +67,7 @@ export function installCreationHook(): string {
     // server for the connections it accepts: those are created outside any JS callback).
     const creator = records.get(context) ?? tickLinks.get(context) ?? records.get(triggerId) ?? tickLinks.get(triggerId);
     if (bridge) {
+      if (creator?.served) return;
       if (creator) {
         if (tickLinks.size >= MAX_TICK_LINKS) tickLinks.clear();
         tickLinks.set(asyncId, creator);
@@ -66,7 +75,8 @@ export function installCreationHook(): string {
       }
       if (!startingUp) return;
     } else if (creator) {
-      records.set(asyncId, { via: creator.own ?? creator.via });
+      const served = creator.served || serverIds.has(context) || serverIds.has(triggerId);
+      records.set(asyncId, { via: creator.own ?? creator.via, served });
       return;
     }
     const own: Creation = {};
