@@ -15,7 +15,7 @@ import { describeReadySpec, waitUntilReady, type ReadySpec } from './probe/ready
 import { looksBusy } from './probe/sampler.js';
 import type { SignalChoice } from './probe/signals.js';
 import { isAlive, readCmdline, readLink } from './reach/proc.js';
-import { Service, type NodeSession } from './reach/spawn.js';
+import { Service, type NodeSession, type ServiceExit } from './reach/spawn.js';
 import { descendantsOf, groupMembers } from './reach/tree.js';
 import type { RunInfo, Target, UsageSample, Verdict } from './types.js';
 
@@ -104,7 +104,6 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
     } finally {
       probe.stopWatching();
     }
-    await catalog?.stop();
     if (exercise) {
       const report = await exercise.finish(verdict.outcome === 'exited' ? IN_FLIGHT_GRACE_MS : 0);
       run.exercise = report;
@@ -131,8 +130,7 @@ async function becomeReady(service: Service, request: RunRequest, onLine: (l: (l
     `the service was not ready within ${formatDuration(request.readyTimeoutMs)} (waiting until ${describeReadySpec(request.ready)}); use --ready or --ready-timeout`,
   )), request.readyTimeoutMs);
   const exited = service.exited.then((exit) => {
-    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    throw new ServiceNotReadyError(`the service ${how} before it was ready (its output is above)`);
+    throw new ServiceNotReadyError(`the service ${describeExit(exit)} before it was ready (its output is above)`);
   }, (error: Error) => {
     throw new ServiceNotReadyError(error.message);
   });
@@ -151,10 +149,14 @@ async function becomeReady(service: Service, request: RunRequest, onLine: (l: (l
   }
 }
 
+function describeExit(exit: ServiceExit): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
 async function hold(service: Service, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const exited = service.exited.then((exit) => {
-    throw new ServiceNotReadyError(`the service ${exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`} during --hold, before the signal (its output is above)`);
+    throw new ServiceNotReadyError(`the service ${describeExit(exit)} during --hold, before the signal (its output is above)`);
   });
   try {
     await Promise.race([new Promise((resolve) => { timer = setTimeout(resolve, ms); }), exited]);

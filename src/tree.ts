@@ -7,6 +7,7 @@ import { takeProcSnapshot } from './inspect/proc-snapshot.js';
 import { formatDuration } from './probe/duration.js';
 import { watchTree, type TreeWatch } from './probe/tree-watch.js';
 import { isAlive, readLink } from './reach/proc.js';
+import { isNodeExecutable } from './reach/target.js';
 import { descendantsOf } from './reach/tree.js';
 import { isUwsgi, readUwsgiInfo, type UwsgiInfo } from './reach/uwsgi.js';
 import type { SnapshotContext, TreeMember, TreeReport } from './types.js';
@@ -58,7 +59,7 @@ export function finishTreeProbe(tree: TreeProbe): TreeOutcome {
   tree.watch.stop();
   const stuck = members.filter((m) => m.stuck);
   for (const member of stuck) {
-    member.runtime = isNodeProcess(member.pid) ? 'node' : 'other';
+    member.runtime = isNodeExecutable(readLink(`/proc/${member.pid}/exe`)) ? 'node' : 'other';
     if (member.runtime === 'other') {
       const context: SnapshotContext = { wakeupsPerSecond: member.wakeupsPerSecond, uwsgi: tree.uwsgi && workerContext(tree.uwsgi) };
       member.snapshot = { ...takeProcSnapshot(member.pid, tree.lookAtMs), context };
@@ -77,8 +78,4 @@ export function finishTreeProbe(tree: TreeProbe): TreeOutcome {
 
 function workerContext(uwsgi: UwsgiInfo): NonNullable<SnapshotContext['uwsgi']> {
   return { gevent: uwsgi.gevent, waitForHub: uwsgi.waitForHub, workerReloadMercyMs: uwsgi.workerReloadMercyMs, options: uwsgi.options };
-}
-
-export function isNodeProcess(pid: number): boolean {
-  return /(^|\/)node(js)?$/.test(readLink(`/proc/${pid}/exe`) ?? '');
 }

@@ -87,7 +87,8 @@ export function installCreationHook(): string {
     (bridge ? tickLinks : records).set(asyncId, { own });
   }
 
-  const hook = asyncHooks.createHook({ init }).enable();
+  // Never disabled: only `run` installs it, in a service it owns and kills at the end.
+  asyncHooks.createHook({ init }).enable();
   store[key] = {
     /** Where a resource was created, as V8's stack text: its own stack, or its creator's. */
     /** The service is ready: stop following ticks (see BRIDGES). */
@@ -100,10 +101,6 @@ export function installCreationHook(): string {
       const record = records.get(asyncId);
       if (!record) return undefined;
       return { own: record.own ? String(record.own.stack ?? '') : undefined, via: record.via ? String(record.via.stack ?? '') : undefined };
-    },
-    disable() {
-      hook.disable();
-      delete store[key];
     },
   };
   return 'installed';

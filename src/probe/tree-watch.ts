@@ -5,25 +5,14 @@
 import { performance } from 'node:perf_hooks';
 import { isAlive, readCmdline, readStat, voluntarySwitches } from '../reach/proc.js';
 import { descendantsOf } from '../reach/tree.js';
+import type { TreeMember } from '../types.js';
 
-export interface TreeMember {
-  pid: number;
-  ppid: number;
-  command: string;
-  /** There before the signal (an original), or appeared after it (a replacement). */
-  original: boolean;
-  /** ms after the signal: when it exited, or when it was first seen. */
-  exitedAfterMs?: number;
-  appearedAfterMs?: number;
-  /** Wake-ups per second over the window, from voluntary context switches. */
-  wakeupsPerSecond?: number;
-  /** CPU over the window, % of one core (utime + stime). */
-  cpuPercent?: number;
-}
+/** What the watch knows of a member; the verdict (stuck, diagnosis) is added later. */
+export type WatchedMember = Omit<TreeMember, 'stuck' | 'runtime' | 'snapshot' | 'findings'>;
 
 export interface TreeWatch {
   /** The members now; call once the window is over. */
-  members(): TreeMember[];
+  members(): WatchedMember[];
   /** Every original has exited and a replacement has appeared: a finished reload. */
   reloaded(): boolean;
   /** Waits until every original has exited, or until `deadline` (performance.now() time). */
@@ -33,7 +22,7 @@ export interface TreeWatch {
 
 const POLL_MS = 50;
 
-interface Tracked extends TreeMember { startTicks: number; switchesAtStart?: number; cpuTicksAtStart: number; firstSeen: number }
+interface Tracked extends WatchedMember { startTicks: number; switchesAtStart?: number; cpuTicksAtStart: number; firstSeen: number }
 
 /** USER_HZ: /proc counts CPU time in these ticks (100 on Linux everywhere that matters). */
 const TICKS_PER_SECOND = 100;

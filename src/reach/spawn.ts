@@ -4,7 +4,6 @@
 // Wrappers (npm start, npx, yarn) pass NODE_OPTIONS down to the app's Node process; the
 // wrapper's own Node process is released and left alone, never diagnosed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,7 @@ import { CREATION_KEY, installCreationHook } from '../inspect/creation-hook.js';
 import { dropPromiseHooks } from '../inspect/promise-hooks.js';
 import { CdpClient } from './cdp-client.js';
 import { isAlive, listeningTcp, readCmdline, readEnvironVariable } from './proc.js';
+import { isNodeExecutable } from './target.js';
 import { descendantsOf, killTree } from './tree.js';
 
 const INSPECT_FLAG = '--inspect-brk=127.0.0.1:0';
@@ -52,8 +52,6 @@ export class Service {
   readonly sessions: NodeSession[] = [];
   /** Problems attaching to one of the tree's Node processes; reported, never fatal. */
   readonly warnings: string[] = [];
-  /** What happened to async_hooks' promise hooks in the app (see inspect/promise-hooks.ts). */
-  promiseHooks?: string;
   /** Every inspector port the tree announced: ours, never the service's own ports. */
   readonly inspectorPorts = new Set<number>();
   private readonly pending = new Set<Promise<void>>();
@@ -176,7 +174,8 @@ export class Service {
       this.warnings.push(`creation stacks are off in pid ${pid}: ${installed.exceptionDetails.exception?.description ?? installed.exceptionDetails.text}`);
       return;
     }
-    this.promiseHooks = await dropPromiseHooks(client).catch((error: Error) => `failed: ${error.message}`);
+    // Best effort: on any surprise in Node's internals the promise hooks simply stay on.
+    await dropPromiseHooks(client).catch(() => undefined);
   }
 
   private async pidListeningOn(port: number): Promise<number | undefined> {
@@ -207,9 +206,6 @@ async function releaseWorkers(client: CdpClient): Promise<void> {
   await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }, CALL_TIMEOUT_MS);
 }
 
-function isNodeExecutable(file: string): boolean {
-  return file === process.execPath || /^node(js)?$/.test(basename(file));
-}
 
 /** npm, npx, yarn, pnpm and corepack run the app; they are not the app. */
 export function isPackageManager(command: string[]): boolean {

@@ -11,6 +11,11 @@ export function parsePid(text: string): number {
   return pid;
 }
 
+/** node, nodejs, node20, node-20.1…: the basename of a Node executable. */
+export function isNodeExecutable(path: string | undefined): boolean {
+  return path !== undefined && (path === process.execPath || /^node(js)?[\d.]*$/.test(basename(path)));
+}
+
 export function checkTarget(pid: number): Target {
   if (pid === 1) throw new UsageError('refusing pid 1: signalling init would act on the whole system or container');
   if (pid === process.pid) throw new UsageError(`pid ${pid} is reload-doctor itself`);
@@ -26,7 +31,7 @@ export function checkTarget(pid: number): Target {
   }
   const argv = readCmdline(pid);
   const executable = readLink(`/proc/${pid}/exe`);
-  const isNode = [executable, argv[0]].some((path) => path !== undefined && /^node(js)?[\d.]*$/.test(basename(path)));
+  const isNode = isNodeExecutable(executable) || isNodeExecutable(argv[0]);
   return {
     pid,
     runtime: isNode ? { kind: 'node' } : { kind: 'other', executable: executable ?? argv[0] },
