@@ -2,6 +2,7 @@
 // Every fixture runs in its own process group and is killed (group and all) after each test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
@@ -120,4 +121,19 @@ export async function waitUntilGone(pid: number, timeoutMs = 5000): Promise<bool
     await sleep(20);
   }
   return !isAlive(pid);
+}
+
+/** A TCP port nothing listens on right now (for "connection refused" cases and fixed ports). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }

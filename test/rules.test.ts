@@ -3,7 +3,7 @@
 // A family whose server is not reachable is skipped, naming the server.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { blamedLine, blamedLines, runCli, startFixture } from './helpers.js';
+import { blamedLine, blamedLines, freePort, runCli, startFixture } from './helpers.js';
 
 async function reachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -11,14 +11,6 @@ async function reachable(port: number): Promise<boolean> {
     socket.on('error', () => resolve(false));
     socket.on('timeout', () => { socket.destroy(); resolve(false); });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const servers = {

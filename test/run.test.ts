@@ -3,24 +3,15 @@
 // service's process group) may be alive once the CLI has exited.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { isAlive } from '../src/reach/proc.js';
-import { CLI, ROOT, blamedLine, blamedLines, processesMatching, runCli } from './helpers.js';
+import { CLI, ROOT, blamedLine, blamedLines, freePort, processesMatching, runCli } from './helpers.js';
 
 const node = process.execPath;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs `reload-doctor run` and checks, whatever the outcome, that no process of it is left. */
 async function run(options: string[], command: string[], env: Record<string, string> = {}) {

@@ -2,11 +2,10 @@
 // this project comes from), a Node cluster primary, and a plain Python process with a thread.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readChildren } from '../src/reach/proc.js';
-import { ROOT, blamedLine, runCli, startFixture, stop } from './helpers.js';
+import { ROOT, blamedLine, portIsFree, runCli, startFixture, stop } from './helpers.js';
 
 const UWSGI = '/usr/bin/uwsgi';
 const haveUwsgi = existsSync(UWSGI) && existsSync('/usr/lib/uwsgi/plugins/gevent_python3_plugin.so');
@@ -32,12 +31,6 @@ async function startUwsgi(ini: string, env: Record<string, string> = {}): Promis
   const workers = readChildren(child.pid!);
   if (workers.length < 2) throw new Error(`uWSGI did not start two workers:\n${log}`);
   return { master: child.pid!, workers, log: () => log };
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 describe.skipIf(!haveUwsgi)('uWSGI + gevent + pymongo 3 (the seed)', () => {
