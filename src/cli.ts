@@ -2,19 +2,23 @@
 // The command line: options → stages → rendered report → exit code. Errors are one line.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { cleanUpOnInterrupt } from './cleanup.js';
-import { listHandles, probePid, type Diagnosis } from './diagnose.js';
-import { EXIT, UsageError } from './errors.js';
-import { formatDuration, parseDuration } from './probe/duration.js';
+import { cleanUpOnInterrupt } from './core/cleanups.js';
+import { describeChain } from './core/debug.js';
+import type { Diagnosis } from './core/diagnosis.js';
+import { formatDuration, parseDuration } from './core/duration.js';
+import { UsageError, messageOf } from './core/errors.js';
+import { EXIT } from './core/exit-codes.js';
+import type { UsageSample } from './core/types.js';
+import { probeByPid } from './modes/attach.js';
+import { listHandles } from './modes/handles.js';
+import { runService } from './modes/run.js';
+import { parseReadySpec } from './probe/ready.js';
 import { parseSignal } from './probe/signals.js';
 import { parsePid } from './reach/target.js';
-import { parseReadySpec } from './probe/ready.js';
 import { renderGithubAnnotations } from './report/github.js';
 import { toJsonDocument } from './report/json.js';
 import { renderJunit } from './report/junit.js';
 import { renderText } from './report/text.js';
-import { runService } from './run.js';
-import type { UsageSample } from './types.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -72,7 +76,7 @@ Exit codes:
       const ticker = countdown(mercyMs, !options.json);
       let diagnosis: Diagnosis;
       try {
-        diagnosis = await probePid({ pid, signal, mercyMs, kill: options.kill === true, useInspector: options.inspector, onTick: ticker.onTick });
+        diagnosis = await probeByPid({ pid, signal, mercyMs, kill: options.kill === true, useInspector: options.inspector, onTick: ticker.onTick });
       } finally {
         ticker.clear();
       }
@@ -163,8 +167,8 @@ function parseUrl(text: string): URL {
   try {
     const url = new URL(text);
     if (url.protocol === 'http:' || url.protocol === 'https:') return url;
-  } catch {
-    // fall through
+  } catch (error) {
+    throw new UsageError(`invalid --exercise "${text}": use an http:// or https:// URL`, { cause: error });
   }
   throw new UsageError(`invalid --exercise "${text}": use an http:// or https:// URL`);
 }
@@ -180,8 +184,8 @@ async function main(): Promise<void> {
       return;
     }
     const exitCode = (error as { exitCode?: number }).exitCode;
-    process.stderr.write(`reload-doctor: ${(error as Error).message}\n`);
-    if (process.env.RELOAD_DOCTOR_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    process.stderr.write(`reload-doctor: ${messageOf(error)}\n`);
+    if (process.env.RELOAD_DOCTOR_DEBUG) process.stderr.write(`${(error as Error).stack}\ncaused by: ${describeChain(error)}\n`);
     process.exitCode = typeof exitCode === 'number' ? exitCode : EXIT.unreachable;
   }
 }

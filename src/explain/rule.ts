@@ -1,12 +1,21 @@
-import type { Finding, Handle, Snapshot } from '../types.js';
+import type { Finding, Handle, Snapshot } from '../core/types.js';
 
 /**
- * A rule recognises one culprit family. It claims the handles it explains (the engine will not
- * offer them to later rules) and returns its findings. Rules see only the Snapshot, never the
- * inspector protocol.
+ * A rule recognises one culprit family. It returns findings, each with the handles it covers;
+ * the engine stamps each finding's id from the rule's id and offers the handles no finding
+ * covers to the next rule. Rules see only the Snapshot, never the inspector protocol or /proc,
+ * and decide what a handle belongs to through ownership.ts, all in the same way.
  */
 export interface Rule {
+  /** Its findings' id: `<id>`, or `<id>/<variant>` when a finding names a variant. Also the rule's file name. */
   id: string;
-  /** Returns findings plus the handles they cover; unclaimed handles go on to the next rule. */
-  explain(handles: Handle[], snapshot: Snapshot): Finding[];
+  /** Rules that must come after this one in the engine: it claims handles they would also claim. */
+  runsBefore?: string[];
+  explain(handles: Handle[], snapshot: Snapshot): RuleFinding[];
 }
+
+/** A finding as a rule returns it: the engine adds its id. */
+export type RuleFinding = Omit<Finding, 'id'> & {
+  /** Tells apart findings of one rule (generic: "interval", "child-process", …). */
+  variant?: string;
+};

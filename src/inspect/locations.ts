@@ -2,7 +2,7 @@
 // a path relative to the target's working directory and the npm package that owns it.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { PackageRef, SourceLocation } from '../types.js';
+import type { PackageRef, SourceLocation } from '../core/types.js';
 
 export class LocationResolver {
   private readonly packages = new Map<string, PackageRef | undefined>();

@@ -1,11 +1,18 @@
 // The handle inspector for Node targets: one call into the target collects every live
 // resource, then CDP resolves each callback to its source location.
 import { performance } from 'node:perf_hooks';
+import { bestEffort } from '../core/debug.js';
+import { settleWithin } from '../core/time.js';
+import type { Handle, HandleKind, Snapshot, SourceLocation } from '../core/types.js';
+import { collectInTarget, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
+import { CREATION_KEY } from '../in-target/creation-hook.js';
+import { globalObject, timersEntryPoint } from '../in-target/process-facts.js';
 import { CdpTimeoutError, type CdpClient } from '../reach/cdp-client.js';
-import type { Handle, HandleKind, Snapshot, SourceLocation } from '../types.js';
-import { collectInTarget, type RawCollection, type RawItem } from './in-target.js';
+import type { CallFrame, WorkerInfo } from '../reach/cdp-protocol.js';
+import { referenceInTarget } from '../reach/in-target-call.js';
 import { creationOf } from './creation-stacks.js';
 import { LocationResolver } from './locations.js';
+import { closureVariables, internalProperties } from './scopes.js';
 import { startScriptCatalog, type ScriptCatalog } from './script-catalog.js';
 
 const GROUP = 'reload-doctor';
@@ -37,7 +44,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const resolver = new LocationResolver(raw.cwd, `/proc/${options.pid}/root`);
     const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, scripts, resolver);
     if (raw.creationStacks === 'full') notes.push('the service created more loop-keeping resources than creation stacks are kept for (200,000): the newest ones show their owner only');
-    const workers = await listWorkers(client, options.keepWorkerDomain === true);
+    const workers = await listWorkers(client, options.keepWorkerDomain === true, notes);
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
     const fixedStack = busyStack?.map((frame) => ({
       functionName: frame.functionName,
@@ -59,7 +66,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     // Leave nothing behind in the target: drop our object references and the debugger.
     // A target that stopped answering gets them queued; closing the session undoes both anyway.
     const cleanup = Promise.all([
-      client.send('Runtime.releaseObjectGroup', { objectGroup: GROUP }, CALL_TIMEOUT_MS).catch(() => {}),
+      client.send('Runtime.releaseObjectGroup', { objectGroup: GROUP }, CALL_TIMEOUT_MS).catch(bestEffort('releasing the snapshot references')),
       ownCatalog?.stop(),
     ]);
     if (answering) await cleanup;
@@ -69,24 +76,24 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
 interface RawFrame { functionName: string; url?: string; line: number; column: number }
 
 async function takeBusyStack(client: CdpClient, scripts: Map<string, string>, notes: string[]): Promise<RawFrame[] | undefined> {
-  const paused = new Promise<any>((resolve) => client.once('Debugger.paused', resolve));
+  const paused = new Promise<CallFrame[]>((resolve) => client.once('Debugger.paused', (event) => resolve(event.callFrames ?? [])));
   try {
     await client.send('Debugger.setSkipAllPauses', { skip: false }, CALL_TIMEOUT_MS);
     await client.send('Debugger.pause', {}, CALL_TIMEOUT_MS);
-    const event = await withTimeout(paused, CALL_TIMEOUT_MS);
-    if (!event) {
+    const callFrames = await settleWithin(paused, CALL_TIMEOUT_MS);
+    if (!callFrames) {
       notes.push('the main thread did not pause: no JS stack');
       return undefined;
     }
-    return (event.callFrames ?? []).map((frame: any) => ({
+    return callFrames.map((frame) => ({
       functionName: frame.functionName || '(anonymous)',
       url: frame.url || scripts.get(frame.location.scriptId),
       line: frame.location.lineNumber,
       column: frame.location.columnNumber ?? 0,
     }));
   } finally {
-    await client.send('Debugger.resume', {}, CALL_TIMEOUT_MS).catch(() => {});
-    await client.send('Debugger.setSkipAllPauses', { skip: true }, CALL_TIMEOUT_MS).catch(() => {});
+    await client.send('Debugger.resume', {}, CALL_TIMEOUT_MS).catch(bestEffort('resuming after the pause'));
+    await client.send('Debugger.setSkipAllPauses', { skip: true }, CALL_TIMEOUT_MS).catch(bestEffort('skipping pauses again'));
   }
 }
 
@@ -94,24 +101,21 @@ interface TimerInternals { timerListMap: string; binding?: string }
 
 /** setTimeout's closure holds the timer lists (lib/timers.js); guarded: it is Node internals. */
 async function findTimerInternals(client: CdpClient): Promise<TimerInternals | undefined> {
-  const setTimeoutRef = await client.send('Runtime.evaluate', { expression: 'setTimeout', objectGroup: GROUP }, CALL_TIMEOUT_MS);
-  const props = await client.send('Runtime.getProperties', { objectId: setTimeoutRef.result.objectId, ownProperties: true }, CALL_TIMEOUT_MS);
-  const scopes = props.internalProperties?.find((p: any) => p.name === '[[Scopes]]')?.value?.objectId;
-  if (!scopes) return undefined;
-  const scopeList = await client.send('Runtime.getProperties', { objectId: scopes, ownProperties: true }, CALL_TIMEOUT_MS);
-  for (const scope of scopeList.result ?? []) {
-    if (!scope.value?.objectId || scope.value.description === 'Global') continue;
-    const vars = await client.send('Runtime.getProperties', { objectId: scope.value.objectId, ownProperties: true }, CALL_TIMEOUT_MS);
-    const byName = new Map<string, any>((vars.result ?? []).map((v: any) => [v.name, v.value]));
-    const timerListMap = byName.get('timerListMap')?.objectId;
-    if (timerListMap) return { timerListMap, binding: byName.get('binding')?.objectId };
+  const setTimeoutRef = await referenceInTarget(client, timersEntryPoint, [], GROUP, CALL_TIMEOUT_MS);
+  for (const variables of await closureVariables(client, setTimeoutRef.objectId, CALL_TIMEOUT_MS)) {
+    const timerListMap = variables.get('timerListMap')?.objectId;
+    if (timerListMap) return { timerListMap, binding: variables.get('binding')?.objectId };
   }
   return undefined;
 }
 
-async function runCollector(client: CdpClient, timers: TimerInternals | undefined): Promise<{ raw: RawCollection; functionIds: string[] }> {
-  const args = timers ? [{ objectId: timers.timerListMap }, timers.binding ? { objectId: timers.binding } : { value: null }] : [];
-  const anchor = timers?.timerListMap ?? (await client.send('Runtime.evaluate', { expression: 'globalThis', objectGroup: GROUP }, CALL_TIMEOUT_MS)).result.objectId;
+async function runCollector(client: CdpClient, timers: TimerInternals | undefined): Promise<{ raw: RawCollection; functionIds: Array<string | undefined> }> {
+  const args = [
+    timers ? { objectId: timers.timerListMap } : { value: null },
+    timers?.binding ? { objectId: timers.binding } : { value: null },
+    { value: CREATION_KEY },
+  ];
+  const anchor = timers?.timerListMap ?? (await referenceInTarget(client, globalObject, [], GROUP, CALL_TIMEOUT_MS)).objectId;
   const call = await client.send('Runtime.callFunctionOn', {
     functionDeclaration: collectInTarget.toString(),
     objectId: anchor,
@@ -119,11 +123,11 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
     objectGroup: GROUP,
   }, CALL_TIMEOUT_MS * 2);
   if (call.exceptionDetails) throw new Error(`collector failed in the target: ${call.exceptionDetails.exception?.description ?? call.exceptionDetails.text}`);
-  const fields = await client.send('Runtime.getProperties', { objectId: call.result.objectId, ownProperties: true }, CALL_TIMEOUT_MS);
-  const json = fields.result.find((p: any) => p.name === 'json')?.value?.value;
-  const functionsRef = fields.result.find((p: any) => p.name === 'functions')?.value?.objectId;
-  const raw = JSON.parse(json) as RawCollection;
-  const functionIds: string[] = [];
+  const fields = await client.send('Runtime.getProperties', { objectId: call.result.objectId!, ownProperties: true }, CALL_TIMEOUT_MS);
+  const json = fields.result.find((p) => p.name === 'json')?.value?.value;
+  const functionsRef = fields.result.find((p) => p.name === 'functions')?.value?.objectId;
+  const raw = JSON.parse(String(json)) as RawCollection;
+  const functionIds: Array<string | undefined> = [];
   if (functionsRef && raw.functionNames.length > 0) {
     const entries = await client.send('Runtime.getProperties', { objectId: functionsRef, ownProperties: true }, CALL_TIMEOUT_MS);
     for (const entry of entries.result) {
@@ -139,19 +143,18 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
  * to their next one. Most items settle in round one, which keeps the CDP calls few.
  */
 async function resolveOwners(
-  client: CdpClient, items: RawItem[], functionIds: string[], names: string[], scripts: Map<string, string>, resolver: LocationResolver,
+  client: CdpClient, items: RawItem[], functionIds: Array<string | undefined>, names: string[], scripts: Map<string, string>, resolver: LocationResolver,
 ): Promise<Array<SourceLocation | undefined>> {
   const locations = new Map<number, SourceLocation | undefined>();
   const locate = async (objectId: string | undefined, depth = 0): Promise<{ scriptId: string; lineNumber: number; columnNumber: number } | undefined> => {
     if (!objectId || depth > 3) return undefined;
-    const props = await client.send('Runtime.getProperties', { objectId, ownProperties: true }, CALL_TIMEOUT_MS);
-    const internal = new Map<string, any>((props.internalProperties ?? []).map((p: any) => [p.name, p.value]));
+    const internal = await internalProperties(client, objectId, CALL_TIMEOUT_MS);
     const target = internal.get('[[TargetFunction]]')?.objectId;
     if (target) return locate(target, depth + 1);
-    return internal.get('[[FunctionLocation]]')?.value;
+    return internal.get('[[FunctionLocation]]')?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
   };
   const resolveAll = (indexes: number[]) => Promise.all(indexes.map(async (index) => {
-    const position = await locate(functionIds[index]).catch(() => undefined);
+    const position = await locate(functionIds[index]).catch(bestEffort(`locating the callback of resource ${index}`));
     const url = position ? scripts.get(position.scriptId) ?? '' : '';
     locations.set(index, position ? resolver.resolve(url, position.lineNumber, position.columnNumber, names[index]) : undefined);
   }));
@@ -171,12 +174,10 @@ async function resolveOwners(
   return owners;
 }
 
-interface WorkerInfo { workerId: string; title: string; url: string }
-
 /** Workers hold no handle the main thread can list; NodeWorker announces each one. */
-async function listWorkers(client: CdpClient, keepEnabled: boolean): Promise<WorkerInfo[]> {
+async function listWorkers(client: CdpClient, keepEnabled: boolean, notes: string[]): Promise<WorkerInfo[]> {
   const workers: WorkerInfo[] = [];
-  const onWorker = (params: any) => workers.push(params.workerInfo);
+  const onWorker = (params: { workerInfo: WorkerInfo }) => workers.push(params.workerInfo);
   client.on('NodeWorker.attachedToWorker', onWorker);
   try {
     // Enabling announces the existing workers; if it is on already (run mode), only a fresh enable does.
@@ -184,11 +185,13 @@ async function listWorkers(client: CdpClient, keepEnabled: boolean): Promise<Wor
     await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }, CALL_TIMEOUT_MS);
     // attachedToWorker events for existing workers follow the reply; give them a moment.
     await new Promise((resolve) => setTimeout(resolve, 20));
-  } catch {
+  } catch (error) {
+    bestEffort('listing worker threads')(error);
+    notes.push('worker threads could not be listed');
     return [];
   } finally {
     client.off('NodeWorker.attachedToWorker', onWorker);
-    if (!keepEnabled) await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS).catch(() => {});
+    if (!keepEnabled) await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS).catch(bestEffort('disabling NodeWorker'));
   }
   return workers;
 }
@@ -301,14 +304,4 @@ function clean(details: RawItem['details']): Handle['details'] {
   const out: Handle['details'] = {};
   for (const [key, value] of Object.entries(details)) if (value !== undefined) out[key] = value;
   return out;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

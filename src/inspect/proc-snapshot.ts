@@ -1,7 +1,7 @@
 // What /proc alone shows of a process: for non-Node targets, and for Node targets whose
 // inspector cannot be reached or does not answer. No cooperation from the target needed.
 import { readChildren, readCmdline, processSockets, readThreads, isAlive } from '../reach/proc.js';
-import type { Handle, Snapshot } from '../types.js';
+import type { Handle, Snapshot } from '../core/types.js';
 
 /** Well-known peers, so "→ 127.0.0.1:27017" reads as MongoDB. */
 export const WELL_KNOWN_PORTS: Record<number, string> = {

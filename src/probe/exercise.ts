@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunInfo } from '../types.js';
+import type { RunInfo } from '../core/types.js';
 
 /** Two at once, so the agent opens (and keeps) two keep-alive connections. */
 const WARMUP_REQUESTS = 2;

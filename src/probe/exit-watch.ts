@@ -4,6 +4,7 @@
 // - our inspector socket closes (the process died);
 // - /proc/<pid>/stat disappears or shows a zombie (polled: kill(pid, 0) succeeds on zombies).
 import { performance } from 'node:perf_hooks';
+import { bestEffort } from '../core/debug.js';
 import type { CdpClient } from '../reach/cdp-client.js';
 import { isAlive } from '../reach/proc.js';
 
@@ -17,6 +18,7 @@ const POLL_MS = 10;
 
 export function watchExit(pid: number, client?: CdpClient): ExitWatch {
   let timer: NodeJS.Timeout | undefined;
+  let stopClosedWatch: (() => void) | undefined;
   let done = false;
   let resolveExit!: (at: number) => void;
   const exited = new Promise<number>((resolve) => { resolveExit = resolve; });
@@ -32,7 +34,7 @@ export function watchExit(pid: number, client?: CdpClient): ExitWatch {
   };
   const onDrained = () => {
     const at = performance.now();
-    client?.close().catch(() => {});
+    client?.close().catch(bestEffort('closing our session to let the drained target go'));
     finish(at);
   };
   const onSocketClosed = () => {
@@ -41,10 +43,10 @@ export function watchExit(pid: number, client?: CdpClient): ExitWatch {
   function stop() {
     clearTimeout(timer);
     client?.off('NodeRuntime.waitingForDisconnect', onDrained);
-    client?.off('close', onSocketClosed);
+    stopClosedWatch?.();
   }
   client?.on('NodeRuntime.waitingForDisconnect', onDrained);
-  client?.on('close', onSocketClosed);
+  stopClosedWatch = client?.onClosed(onSocketClosed);
   poll();
   return { exited, stop };
 }

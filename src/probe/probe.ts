@@ -2,9 +2,9 @@
 // CPU/RSS meanwhile, and say whether it made it in time.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReachError } from '../errors.js';
+import { ReachError } from '../core/errors.js';
 import type { CdpClient } from '../reach/cdp-client.js';
-import type { UsageSample } from '../types.js';
+import type { UsageSample } from '../core/types.js';
 import { watchExit } from './exit-watch.js';
 import { startSampler } from './sampler.js';
 import type { SignalChoice } from './signals.js';

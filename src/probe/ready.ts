@@ -8,10 +8,10 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { listeningTcp } from '../reach/proc.js';
-import { descendantsOf } from '../reach/tree.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { descendantsOf } from '../reach/descendants.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 
 export type ReadySpec =
   | { kind: 'port'; port: number }

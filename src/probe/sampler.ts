@@ -1,7 +1,7 @@
 // CPU and memory of the target during the mercy window (pidusage reads /proc).
 import { performance } from 'node:perf_hooks';
 import pidusage from 'pidusage';
-import type { UsageSample } from '../types.js';
+import type { UsageSample } from '../core/types.js';
 
 export interface Sampler {
   samples: UsageSample[];

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface SignalChoice {
   name: NodeJS.Signals;

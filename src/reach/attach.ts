@@ -2,8 +2,12 @@
 // through /proc (never assume 9229), connect over CDP. Close only what we opened.
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReachError } from '../errors.js';
+import { bestEffort } from '../core/debug.js';
+import { ReachError, messageOf } from '../core/errors.js';
+import { settleWithin } from '../core/time.js';
+import { closeInspector } from '../in-target/process-facts.js';
 import { CdpClient } from './cdp-client.js';
+import { callInTarget } from './in-target-call.js';
 import {
   findSocketOwner, isAlive, listeningTcp, readCmdline, readEnvironVariable, readSocketTable, readThreads, type SocketRow,
 } from './proc.js';
@@ -66,7 +70,7 @@ async function connect(pid: number, found: FoundInspector, openedByUs: boolean):
     if (!isAlive(pid)) throw new TargetGoneError(`process ${pid} exited while we attached`);
     // Without a session we cannot ask the target to close an inspector we opened: say so.
     const leftOpen = openedByUs ? `; the inspector SIGUSR1 opened still listens on 127.0.0.1:${found.port}` : '';
-    throw new ReachError(`could not connect to the inspector on port ${found.port}: ${(error as Error).message}${leftOpen}`);
+    throw new ReachError(`could not connect to the inspector on port ${found.port}: ${messageOf(error)}${leftOpen}`, { cause: error });
   }
   return {
     client,
@@ -82,9 +86,10 @@ async function release(pid: number, client: CdpClient, port: number, openedByUs:
     await client.close();
     return {};
   }
-  // inspector.close() drops our own socket within a few ms: the close IS the success signal.
-  client.send('Runtime.evaluate', { expression: "process.getBuiltinModule('inspector').close()" }, 2000).catch(() => {});
-  const closed = await Promise.race([client.whenClosed().then(() => true), sleep(2000).then(() => false)]);
+  // inspector.close() drops our own socket within a few ms: the close IS the success signal
+  // (so the call itself never gets its answer).
+  callInTarget(client, closeInspector, [], 2000).catch(bestEffort('the answer to inspector.close() (expected: the socket closes first)'));
+  const closed = await settleWithin(client.whenClosed().then(() => true), 2000);
   if (!closed) {
     await client.close();
     return { warning: `could not close the inspector we opened in pid ${pid} (the target does not answer): it still listens on 127.0.0.1:${port}` };
@@ -104,8 +109,10 @@ function loopbackPorts(rows: SocketRow[]): number[] {
 /** GET /json/list on each port; `Connection: close` so no keep-alive socket stays behind. */
 async function findInspectorAmong(ports: number[], timeoutMs = 800): Promise<FoundInspector | undefined> {
   for (const port of ports) {
-    const list = await getJson(port, '/json/list', timeoutMs).catch(() => undefined);
-    const url = Array.isArray(list) ? list.find((entry: any) => typeof entry?.webSocketDebuggerUrl === 'string')?.webSocketDebuggerUrl : undefined;
+    const list = await getJson(port, '/json/list', timeoutMs).catch(bestEffort(`GET /json/list on port ${port}`));
+    const url = Array.isArray(list)
+      ? list.map((entry: { webSocketDebuggerUrl?: unknown }) => entry?.webSocketDebuggerUrl).find((candidate): candidate is string => typeof candidate === 'string')
+      : undefined;
     if (url) return { port, webSocketUrl: url };
   }
   return undefined;

@@ -1,37 +1,48 @@
-// A minimal Chrome DevTools Protocol client over one WebSocket.
+// A minimal Chrome DevTools Protocol client over one WebSocket, typed by cdp-protocol.ts.
 // Every call has a client-side timeout: a target blocked in a synchronous native call
 // (execSync, a native addon) accepts our messages but answers none of them.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
+import type { EventName, Events, Method, ParamsOf, ResultOf } from './cdp-protocol.js';
 
 export class CdpTimeoutError extends Error {
-  constructor(method: string, timeoutMs: number) {
+  override readonly name = 'CdpTimeoutError';
+  constructor(readonly method: string, timeoutMs: number) {
     super(`${method} got no answer within ${timeoutMs} ms`);
-    this.name = 'CdpTimeoutError';
   }
 }
 
 export class CdpClosedError extends Error {
-  constructor(method: string) {
+  override readonly name = 'CdpClosedError';
+  constructor(readonly method: string) {
     super(`the inspector connection closed before ${method} answered`);
-    this.name = 'CdpClosedError';
+  }
+}
+
+/** The target answered with an error: the message keeps the method, `response` the reply. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(readonly method: string, readonly response: { code?: number; message?: string; data?: string }) {
+    super(`${method}: ${response.message ?? 'protocol error'}${response.data ? ` (${response.data})` : ''}`);
   }
 }
 
 interface Pending {
   method: string;
-  resolve: (result: any) => void;
+  resolve: (result: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
 
-export class CdpClient extends EventEmitter {
+type Listener<E extends EventName> = (params: Events[E]) => void;
+
+export class CdpClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly events = new EventEmitter();
   private closed = false;
 
   private constructor(private readonly socket: WebSocket) {
-    super();
     socket.on('message', (data) => this.onMessage(String(data)));
     socket.on('close', () => this.onClose());
     socket.on('error', () => this.onClose());
@@ -59,23 +70,41 @@ export class CdpClient extends EventEmitter {
     return this.closed;
   }
 
-  send<T = any>(method: string, params: object = {}, timeoutMs = 2000): Promise<T> {
+  send<M extends Method>(method: M, params: ParamsOf<M>, timeoutMs = 2000): Promise<ResultOf<M>> {
     if (this.closed) return Promise.reject(new CdpClosedError(method));
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ResultOf<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new CdpTimeoutError(method, timeoutMs));
       }, timeoutMs);
-      this.pending.set(id, { method, resolve, reject, timer });
+      this.pending.set(id, { method, resolve: resolve as (result: unknown) => void, reject, timer });
       this.socket.send(JSON.stringify({ id, method, params }));
     });
+  }
+
+  on<E extends EventName>(event: E, listener: Listener<E>): void {
+    this.events.on(event, listener);
+  }
+
+  once<E extends EventName>(event: E, listener: Listener<E>): void {
+    this.events.once(event, listener);
+  }
+
+  off<E extends EventName>(event: E, listener: Listener<E>): void {
+    this.events.off(event, listener);
   }
 
   /** Resolves when the connection is gone (closed by either side or by the target's death). */
   whenClosed(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.once('close', resolve));
+    return new Promise((resolve) => this.events.once('close', resolve));
+  }
+
+  /** Also called once the connection is gone. */
+  onClosed(listener: () => void): () => void {
+    this.events.on('close', listener);
+    return () => this.events.off('close', listener);
   }
 
   close(): Promise<void> {
@@ -84,21 +113,21 @@ export class CdpClient extends EventEmitter {
   }
 
   private onMessage(text: string): void {
-    let message: any;
+    let message: { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: { code?: number; message?: string; data?: string } };
     try {
       message = JSON.parse(text);
     } catch {
-      return;
+      return; // not a protocol message: nothing can be waiting for it
     }
     if (typeof message.id === 'number') {
       const call = this.pending.get(message.id);
       if (!call) return;
       this.pending.delete(message.id);
       clearTimeout(call.timer);
-      if (message.error) call.reject(new Error(`${call.method}: ${message.error.message}`));
-      else call.resolve(message.result);
+      if (message.error) call.reject(new ProtocolError(call.method, message.error));
+      else call.resolve(message.result ?? {});
     } else if (typeof message.method === 'string') {
-      this.emit(message.method, message.params ?? {});
+      this.events.emit(message.method, message.params ?? {});
     }
   }
 
@@ -110,6 +139,6 @@ export class CdpClient extends EventEmitter {
       call.reject(new CdpClosedError(call.method));
     }
     this.pending.clear();
-    this.emit('close');
+    this.events.emit('close');
   }
 }

@@ -1,19 +1,19 @@
 // `run` mode's reach: start the service with every Node process in it paused on an ephemeral
-// inspector port (--inspect-brk=127.0.0.1:0), install the creation-stack hook in each, then
-// let it run. So every handle the app creates has a creation stack from its first line.
+// inspector port (--inspect-brk=127.0.0.1:0), let the caller prepare each one while it is
+// paused (run installs the creation-stack hook), then let it run. So every handle the app
+// creates can have a creation stack from its first line.
 // Wrappers (npm start, npx, yarn) pass NODE_OPTIONS down to the app's Node process; the
 // wrapper's own Node process is released and left alone, never diagnosed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReachError } from '../errors.js';
-import { CREATION_KEY, installCreationHook } from '../inspect/creation-hook.js';
-import { dropPromiseHooks } from '../inspect/promise-hooks.js';
+import { bestEffort } from '../core/debug.js';
+import { ReachError, messageOf } from '../core/errors.js';
 import { CdpClient } from './cdp-client.js';
+import { descendantsOf, killTree } from './descendants.js';
 import { isAlive, listeningTcp, readCmdline, readEnvironVariable } from './proc.js';
 import { isNodeExecutable } from './target.js';
-import { descendantsOf, killTree } from './tree.js';
 
 const INSPECT_FLAG = '--inspect-brk=127.0.0.1:0';
 const CALL_TIMEOUT_MS = 5000;
@@ -39,8 +39,11 @@ export interface ServiceExit {
 
 export interface ServiceOptions {
   command: string[];
-  /** Install the creation-stack hook (default true); off, the service runs at full speed. */
-  creationStacks?: boolean;
+  /**
+   * Called for each of the service's own Node processes (not a package manager) while it is
+   * paused before its first line; returns warnings. What it turns on stays for the service's life.
+   */
+  prepare?: (client: CdpClient, pid: number | undefined) => Promise<string[]>;
   /** Every line the service writes (inspector noise removed). */
   onLine(stream: 'stdout' | 'stderr', line: string): void;
 }
@@ -55,13 +58,13 @@ export class Service {
   /** Every inspector port the tree announced: ours, never the service's own ports. */
   readonly inspectorPorts = new Set<number>();
   private readonly pending = new Set<Promise<void>>();
-  private readonly creationStacks: boolean;
+  private readonly prepare: ServiceOptions['prepare'];
   /** Node processes of the tree we have attached to and let run (wrappers included). */
   private readonly released = new Set<number>();
   private exit?: ServiceExit;
 
   constructor(options: ServiceOptions) {
-    this.creationStacks = options.creationStacks !== false;
+    this.prepare = options.prepare;
     const [file, ...args] = options.command;
     const direct = isNodeExecutable(file!);
     const env = { ...process.env };
@@ -75,7 +78,7 @@ export class Service {
         resolve(this.exit);
       });
     });
-    this.exited.catch(() => {});
+    this.exited.catch(bestEffort('starting the service (reported where the exit is awaited)'));
     for (const stream of ['stdout', 'stderr'] as const) {
       createInterface({ input: this.child[stream]!, crlfDelay: Infinity }).on('line', (line) => {
         const inspector = /^Debugger listening on (ws:\/\/\S+)/.exec(line);
@@ -116,13 +119,6 @@ export class Service {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** The service is ready: its creation hooks stop following ticks (creation-hook.ts). */
-  async endStartup(): Promise<void> {
-    await this.settled();
-    const expression = `globalThis[Symbol.for(${JSON.stringify(CREATION_KEY)})]?.settle()`;
-    await Promise.all(this.sessions.map((session) => session.client.send('Runtime.evaluate', { expression }, CALL_TIMEOUT_MS).catch(() => {})));
-  }
-
   /** SIGKILL the whole tree; returns pids that survived (none, normally). */
   async kill(): Promise<number[]> {
     await Promise.all(this.sessions.map((session) => session.client.close()));
@@ -142,7 +138,7 @@ export class Service {
     try {
       client = await CdpClient.connect(url, CALL_TIMEOUT_MS);
     } catch (error) {
-      this.warnings.push(`could not attach to the Node process on inspector port ${port}: ${(error as Error).message}`);
+      this.warnings.push(`could not attach to the Node process on inspector port ${port}: ${messageOf(error)}`);
       return;
     }
     const pid = await this.pidListeningOn(port);
@@ -150,7 +146,7 @@ export class Service {
     const wrapper = isPackageManager(command);
     try {
       if (!wrapper) {
-        if (this.creationStacks) await this.installCreationHook(client, pid);
+        if (this.prepare) this.warnings.push(...await this.prepare(client, pid));
         // A drained loop waits for the debugger to go away: never hold an exit up.
         client.on('NodeRuntime.waitingForDisconnect', () => void client.close());
         await client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, CALL_TIMEOUT_MS);
@@ -158,7 +154,7 @@ export class Service {
       await releaseWorkers(client);
       await client.send('Runtime.runIfWaitingForDebugger', {}, CALL_TIMEOUT_MS);
     } catch (error) {
-      this.warnings.push(`could not prepare the Node process on inspector port ${port}: ${(error as Error).message}`);
+      this.warnings.push(`could not prepare the Node process on inspector port ${port}: ${messageOf(error)}`);
     }
     if (pid) this.released.add(pid);
     if (wrapper || !pid) {
@@ -166,16 +162,6 @@ export class Service {
       return;
     }
     this.sessions.push({ pid, port, command, client });
-  }
-
-  private async installCreationHook(client: CdpClient, pid: number | undefined): Promise<void> {
-    const installed = await client.send('Runtime.evaluate', { expression: `(${installCreationHook.toString()})()`, returnByValue: true }, CALL_TIMEOUT_MS);
-    if (installed.exceptionDetails) {
-      this.warnings.push(`creation stacks are off in pid ${pid}: ${installed.exceptionDetails.exception?.description ?? installed.exceptionDetails.text}`);
-      return;
-    }
-    // Best effort: on any surprise in Node's internals the promise hooks simply stay on.
-    await dropPromiseHooks(client).catch(() => undefined);
   }
 
   private async pidListeningOn(port: number): Promise<number | undefined> {
@@ -195,13 +181,13 @@ export class Service {
  * every worker, now and later, is let go at once and left alone.
  */
 async function releaseWorkers(client: CdpClient): Promise<void> {
-  client.on('NodeWorker.attachedToWorker', (event: { sessionId: string }) => {
+  client.on('NodeWorker.attachedToWorker', (event) => {
     // Sent whatever `waitingForDebugger` says: Node 20 reports false for a worker that waits.
     const message = JSON.stringify({ id: 1, method: 'Runtime.runIfWaitingForDebugger' });
     void client.send('NodeWorker.sendMessageToWorker', { sessionId: event.sessionId, message }, CALL_TIMEOUT_MS)
-      .catch(() => {})
+      .catch(bestEffort('releasing a worker thread paused at start'))
       .then(() => client.send('NodeWorker.detach', { sessionId: event.sessionId }, CALL_TIMEOUT_MS))
-      .catch(() => {});
+      .catch(bestEffort('detaching from a worker thread'));
   });
   await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }, CALL_TIMEOUT_MS);
 }

@@ -1,8 +1,8 @@
 // Turn the user's pid into a validated Target, or a one-line error.
 import { basename } from 'node:path';
-import { ReachError, UsageError } from '../errors.js';
+import { ReachError, UsageError } from '../core/errors.js';
 import { readCmdline, readLink, readStat } from './proc.js';
-import type { Target } from '../types.js';
+import type { Target } from '../core/types.js';
 
 export function parsePid(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`"${text}" is not a process id (a positive whole number)`);

@@ -1,9 +1,9 @@
 // GitHub Actions workflow commands: one annotation per finding, placed on the app line that
 // created (or owns) the handles, so the pull request shows it next to the code.
 // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
-import type { Diagnosis } from '../diagnose.js';
+import type { Diagnosis } from '../core/diagnosis.js';
 import { describeVerdict } from './verdict.js';
-import type { Finding } from '../types.js';
+import type { Finding } from '../core/types.js';
 
 export function renderGithubAnnotations(diagnosis: Diagnosis): string {
   const lines: string[] = [];

@@ -1,7 +1,7 @@
 // The versioned JSON document (`--json`). Its shape is documented in docs/json.md; bump
 // SCHEMA_VERSION on any change that could break a reader.
-import type { Diagnosis } from '../diagnose.js';
-import type { Finding, Handle } from '../types.js';
+import type { Diagnosis } from '../core/diagnosis.js';
+import type { Finding, Handle } from '../core/types.js';
 
 export const SCHEMA = 'reload-doctor/diagnosis';
 export const SCHEMA_VERSION = 1;

@@ -1,7 +1,7 @@
 // JUnit XML for GitLab, Jenkins and friends: one test case for the shutdown itself, and one
 // failing case per culprit (with file and line, which GitLab shows).
-import type { Diagnosis } from '../diagnose.js';
-import { formatDuration } from '../probe/duration.js';
+import type { Diagnosis } from '../core/diagnosis.js';
+import { formatDuration } from '../core/duration.js';
 import { describeVerdict } from './verdict.js';
 
 export function renderJunit(diagnosis: Diagnosis, textReport: string): string {

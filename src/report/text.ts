@@ -1,12 +1,11 @@
 // The report for a person: verdict first, then what blocks shutdown, grouped by owner,
 // each with why and the usual fix; harmless handles summarised on one line at the end.
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Diagnosis } from '../diagnose.js';
-import { packageLabel } from '../explain/summary.js';
-import { formatLocation } from '../inspect/locations.js';
-import { formatDuration } from '../probe/duration.js';
+import type { Diagnosis } from '../core/diagnosis.js';
+import { formatLocation, packageLabel } from '../core/format.js';
+import { formatDuration } from '../core/duration.js';
 import { describeVerdict } from './verdict.js';
-import type { Finding, Handle, SourceLocation, Verdict } from '../types.js';
+import type { Finding, Handle, SourceLocation, Verdict } from '../core/types.js';
 
 export function renderText(diagnosis: Diagnosis, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });

@@ -1,6 +1,6 @@
 // The verdict in one sentence, shared by every output format.
-import { formatDuration } from '../probe/duration.js';
-import type { Verdict } from '../types.js';
+import { formatDuration } from '../core/duration.js';
+import type { Verdict } from '../core/types.js';
 
 export function describeVerdict(verdict: Verdict): { ok: boolean; text: string } {
   const mercy = `mercy ${formatDuration(verdict.mercyMs)}`;
@@ -18,9 +18,11 @@ export function describeVerdict(verdict: Verdict): { ok: boolean; text: string }
       return { ok: false, text: `✖ ignores ${verdict.signal}: still alive after the ${mercy}${usage}` };
     case 'still-alive':
       if (verdict.stuckWorkers) {
-        return { ok: false, text: `✖ ${verdict.stuckWorkers} worker${verdict.stuckWorkers === 1 ? '' : 's'} still alive after ${verdict.signal} (${mercy})` };
+        // Looked at when the verdict was taken: at the mercy, or before a master's own kill.
+        const when = verdict.exitedAfterMs === undefined ? `${formatDuration(verdict.deadlineMs)} ` : '';
+        return { ok: false, text: `✖ ${verdict.stuckWorkers} worker${verdict.stuckWorkers === 1 ? '' : 's'} still alive ${when}after ${verdict.signal} (${mercy})` };
       }
-      return { ok: false, text: `✖ ${verdict.busy ? 'busy and ' : ''}still alive ${formatDuration(verdict.mercyMs)} after ${verdict.signal} (${mercy})${usage}` };
+      return { ok: false, text: `✖ ${verdict.busy ? 'busy and ' : ''}still alive ${formatDuration(verdict.deadlineMs)} after ${verdict.signal} (${mercy})${usage}` };
     case 'reloaded':
       return { ok: true, text: `✔ reloaded: every worker was replaced, the last old one gone ${after} after ${verdict.signal} (${mercy})` };
   }

@@ -1,22 +1,20 @@
 // BullMQ workers and queues: ioredis connections (one blocked waiting for jobs) plus BullMQ's
 // own timers (stalled-jobs checker, lock renewal). The ioredis sockets are claimed here, not
 // by the ioredis rule, when BullMQ's own handles show it is BullMQ's client.
-import type { Finding } from '../../types.js';
-import type { Rule } from '../rule.js';
-import { bestLocation, mainPackage, packageLabel, summariseHandles } from '../summary.js';
-
-const REDIS_CLIENTS = new Set(['ioredis']);
+import { packageLabel } from '../../core/format.js';
+import { summariseHandles } from '../handle-summary.js';
+import { bestLocation, mainPackage, ownedBy } from '../ownership.js';
+import type { Rule, RuleFinding } from '../rule.js';
 
 export const bullmqRule: Rule = {
   id: 'bullmq',
-  explain(handles): Finding[] {
-    const own = handles.filter((h) => h.owner?.package?.name === 'bullmq');
+  runsBefore: ['ioredis'],
+  explain(handles): RuleFinding[] {
+    const own = ownedBy(handles, ['bullmq']);
     if (own.length === 0) return [];
-    const redis = handles.filter((h) => h.owner?.package && REDIS_CLIENTS.has(h.owner.package.name));
-    const mine = [...own, ...redis];
+    const mine = [...own, ...ownedBy(handles, ['ioredis'])];
     const owner = mainPackage(own, ['bullmq']);
     return [{
-      id: 'bullmq',
       title: `BullMQ (${packageLabel(owner)}): Worker or Queue never closed — ${summariseHandles(mine)}`,
       severity: 'blocks',
       owner,

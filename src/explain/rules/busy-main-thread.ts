@@ -9,7 +9,6 @@ export const busyMainThread: Rule = {
     const where = stack.find((frame) => frame.location && !frame.location.internal)?.location ?? stack[0]?.location;
     const fn = stack[0]?.functionName ?? '(anonymous)';
     return [{
-      id: 'busy-main-thread',
       title: `main thread busy in ${fn}`,
       severity: 'blocks',
       location: where,

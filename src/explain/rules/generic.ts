@@ -1,7 +1,8 @@
 // The fallback: one finding per (owner, kind) with Node-level advice for that kind of handle.
-import type { Finding, Handle, HandleKind, PackageRef, SourceLocation } from '../../types.js';
-import type { Rule } from '../rule.js';
-import { bestLocation, packageLabel } from '../summary.js';
+import { packageLabel } from '../../core/format.js';
+import type { Handle, HandleKind } from '../../core/types.js';
+import { bestLocation, packageOf } from '../ownership.js';
+import type { Rule, RuleFinding } from '../rule.js';
 
 interface Advice { why: string; fix: string }
 
@@ -42,31 +43,35 @@ function adviceFor(handle: Handle): Advice {
 
 const KIND_ORDER: HandleKind[] = ['tcp-server', 'pipe-server', 'tcp-socket', 'child-process', 'worker-thread', 'timer', 'udp-socket', 'fs-watcher', 'message-port', 'pipe', 'stdio', 'tty', 'request', 'other'];
 
-function ownerKey(owner: SourceLocation | undefined): string {
-  if (!owner) return '?';
-  return owner.package ? packageLabel(owner.package) : owner.internal ? 'node' : owner.file;
+/** Handles of one owner are one finding: a package, Node itself, or a file of the app. */
+function ownerKey(handle: Handle): string {
+  const owner = packageOf(handle);
+  if (owner) return packageLabel(owner);
+  if (!handle.owner) return '?';
+  return handle.owner.internal ? 'node' : handle.owner.file;
 }
 
 export const genericHandles: Rule = {
   id: 'generic',
   explain(handles) {
-    const groups = new Map<string, Handle[]>();
+    const groups = new Map<string, { variant: string; handles: Handle[] }>();
     for (const handle of handles) {
       // Timers split by repeat vs one-shot (different advice); everything else by kind.
       const variant = handle.kind === 'timer' ? (handle.details.repeat ? 'interval' : 'timeout') : handle.kind === 'tcp-socket' ? 'client' : handle.kind;
-      const key = `${ownerKey(handle.owner)}|${variant}`;
-      groups.set(key, [...(groups.get(key) ?? []), handle]);
+      const key = `${ownerKey(handle)}|${variant}`;
+      const group = groups.get(key) ?? { variant, handles: [] };
+      group.handles.push(handle);
+      groups.set(key, group);
     }
-    const findings: Finding[] = [];
-    for (const [key, group] of groups) {
+    const findings: RuleFinding[] = [];
+    for (const { variant, handles: group } of groups.values()) {
       const first = group[0]!;
       const advice = adviceFor(first);
-      const owner: PackageRef | undefined = first.owner?.package;
       findings.push({
-        id: `generic/${key.split('|')[1]}`,
+        variant,
         title: group.length === 1 ? first.label : `${group.length} × ${first.label}`,
         severity: 'blocks',
-        owner,
+        owner: packageOf(first),
         location: bestLocation(group),
         why: advice.why,
         fix: advice.fix,

@@ -2,9 +2,9 @@
 // streaming) and idle keep-alive sockets. The fix depends on the target's Node version:
 // closeIdleConnections()/closeAllConnections() since 18.2, and close() itself drops idle
 // keep-alive sockets since 19.
-import type { Finding } from '../../types.js';
-import type { Rule } from '../rule.js';
-import { bestLocation, summariseHandles } from '../summary.js';
+import { summariseHandles } from '../handle-summary.js';
+import { bestLocation } from '../ownership.js';
+import type { Rule, RuleFinding } from '../rule.js';
 
 function nodeMajorMinor(version: string | undefined): [number, number] {
   const match = /^v?(\d+)\.(\d+)/.exec(version ?? '');
@@ -26,7 +26,7 @@ export function fixFor(version: string | undefined, inFlight: boolean): string {
 
 export const httpServerRule: Rule = {
   id: 'http-server-connections',
-  explain(handles, snapshot): Finding[] {
+  explain(handles, snapshot): RuleFinding[] {
     const connections = handles.filter((h) => h.kind === 'tcp-socket' && h.details.accepted);
     if (connections.length === 0) return [];
     const inFlight = connections.filter((h) => h.details.inFlight);
@@ -36,7 +36,6 @@ export const httpServerRule: Rule = {
     // Idle keep-alive sockets of a server that is still listening go away with close() on Node ≥ 19.
     const closesThemItself = inFlight.length === 0 && server !== undefined && major >= 19;
     return [{
-      id: 'http-server-connections',
       title: server
         ? `server ${server} has ${summariseHandles(connections)}`
         : `server.close() is still waiting for ${summariseHandles(connections)}`,

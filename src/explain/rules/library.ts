@@ -1,9 +1,11 @@
 // Most culprits are "a client of library X was never closed". A family module describes its
 // library once; this turns that description into a rule claiming every blocking handle the
 // library owns, counted and grouped into one finding.
-import type { Finding, Handle, Severity } from '../../types.js';
-import type { Rule } from '../rule.js';
-import { bestLocation, mainPackage, packageLabel, packageOfHandle, summariseHandles } from '../summary.js';
+import { packageLabel } from '../../core/format.js';
+import type { Handle, Severity } from '../../core/types.js';
+import { summariseHandles } from '../handle-summary.js';
+import { bestLocation, mainPackage, ownedBy } from '../ownership.js';
+import type { Rule, RuleFinding } from '../rule.js';
 
 export interface LibraryFamily {
   id: string;
@@ -17,20 +19,19 @@ export interface LibraryFamily {
   fix: (handles: Handle[]) => string;
   /** Default 'blocks'; 'warning' when it ends on its own (say when in `why`). */
   severity?: (handles: Handle[]) => Severity;
+  /** Rules that must come after this one (see Rule.runsBefore). */
+  runsBefore?: string[];
 }
 
 export function libraryRule(family: LibraryFamily): Rule {
   return {
     id: family.id,
-    explain(handles): Finding[] {
-      const mine = handles.filter((h) => {
-        const owner = packageOfHandle(h);
-        return owner !== undefined && family.packages.includes(owner.name);
-      });
+    runsBefore: family.runsBefore,
+    explain(handles): RuleFinding[] {
+      const mine = ownedBy(handles, family.packages);
       if (mine.length === 0) return [];
       const owner = mainPackage(mine, family.packages);
       return [{
-        id: family.id,
         title: `${family.name} (${packageLabel(owner)}): ${family.problem(mine)} — ${summariseHandles(mine)}`,
         severity: family.severity?.(mine) ?? 'blocks',
         owner,

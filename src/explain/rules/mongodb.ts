@@ -1,8 +1,8 @@
 // MongoDB driver (mongodb 4–7, and mongoose on top of it). Connected and never closed: the
 // monitor re-arms its heartbeat every 10 s forever. Server unreachable: server selection keeps
 // it alive until serverSelectionTimeoutMS (30 s by default) ends.
-import { formatDuration } from '../../probe/duration.js';
-import type { Handle } from '../../types.js';
+import { formatDuration } from '../../core/duration.js';
+import type { Handle } from '../../core/types.js';
 import { libraryRule, sockets, timers } from './library.js';
 
 export const mongodbRule = libraryRule({

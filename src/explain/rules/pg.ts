@@ -1,7 +1,7 @@
 // pg / pg-pool: idle pooled clients keep their sockets. With idleTimeoutMillis > 0 (10 s by
 // default) each idle client has a timer that closes it: the process exits on its own after
 // that wait. With 0 (or min > 0) it never does.
-import { formatDuration } from '../../probe/duration.js';
+import { formatDuration } from '../../core/duration.js';
 import { libraryRule, sockets, timers } from './library.js';
 
 const idleTimers = (handles: Parameters<typeof timers>[0]) => timers(handles).filter((t) => t.owner?.package?.name === 'pg-pool');

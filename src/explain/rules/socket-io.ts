@@ -1,22 +1,23 @@
 // socket.io: its clients' upgraded WebSocket connections and engine.io's heartbeat timers.
 // server.close() on the HTTP server leaves both; io.close() closes everything.
-import type { Finding } from '../../types.js';
-import type { Rule } from '../rule.js';
-import { bestLocation, mainPackage, packageLabel, summariseHandles } from '../summary.js';
+import { packageLabel } from '../../core/format.js';
+import { summariseHandles } from '../handle-summary.js';
+import { bestLocation, mainPackage, ownedBy } from '../ownership.js';
+import type { Rule, RuleFinding } from '../rule.js';
 
-const PACKAGES = new Set(['socket.io', 'engine.io', 'socket.io-adapter']);
+const PACKAGES = ['socket.io', 'engine.io', 'socket.io-adapter'];
 
 export const socketIoRule: Rule = {
   id: 'socket.io',
-  explain(handles): Finding[] {
-    const own = handles.filter((h) => h.owner?.package && PACKAGES.has(h.owner.package.name));
+  runsBefore: ['websocket-connections'],
+  explain(handles): RuleFinding[] {
+    const own = ownedBy(handles, PACKAGES);
     if (own.length === 0) return [];
     const connections = handles.filter((h) => h.kind === 'tcp-socket' && h.details.upgraded);
     const mine = [...connections, ...own];
     const owner = mainPackage(own, ['socket.io', 'engine.io']);
     const n = connections.length;
     return [{
-      id: 'socket.io',
       title: `socket.io (${packageLabel(owner)}): server never closed — ${n > 0 ? `${n} client connection${n === 1 ? '' : 's'}, ` : ''}${summariseHandles(own)}`,
       severity: 'blocks',
       owner,

@@ -1,19 +1,19 @@
 // Upgraded connections (WebSocket): once upgraded, a socket is no longer the HTTP server's.
 // server.close() neither waits for it nor closes it, yet it keeps the loop alive; the
 // WebSocket library (ws, socket.io's engine) must close its clients itself.
-import type { Finding } from '../../types.js';
-import type { Rule } from '../rule.js';
-import { bestLocation, mainPackage, packageLabel } from '../summary.js';
+import { packageLabel } from '../../core/format.js';
+import { bestLocation, mainPackage } from '../ownership.js';
+import type { Rule, RuleFinding } from '../rule.js';
 
 export const websocketRule: Rule = {
   id: 'websocket-connections',
-  explain(handles): Finding[] {
+  runsBefore: ['http-server-connections'],
+  explain(handles): RuleFinding[] {
     const upgraded = handles.filter((h) => h.kind === 'tcp-socket' && h.details.upgraded);
     if (upgraded.length === 0) return [];
     const owner = mainPackage(upgraded, ['ws', 'socket.io', 'engine.io']);
     const n = upgraded.length;
     return [{
-      id: 'websocket-connections',
       title: `${n} upgraded (WebSocket) connection${n === 1 ? '' : 's'} still open${owner ? ` (${packageLabel(owner)})` : ''}${upgraded[0]!.details.server ? ` on server ${upgraded[0]!.details.server}` : ''}`,
       severity: 'blocks',
       owner,

@@ -6,9 +6,9 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { isAlive, listeningTcp, readCmdline, readStat } from '../src/reach/proc.js';
+import { isAlive, listeningTcp, readCmdline, readStat } from '../../src/reach/proc.js';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}dist/cli.js`;
 
 export interface Fixture {

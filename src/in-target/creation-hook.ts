@@ -12,13 +12,14 @@
 //   driver heartbeat) cannot grow a chain.
 // - Promise hooks are switched off right after (see dropPromiseHooks): they cost more than
 //   everything else together on promise-heavy code, and we do not need them.
-// Self-contained: its source is sent as text.
+// Self-contained, like everything in this folder: its source is sent as text.
 
+/** Where the hook keeps its records in the target: globalThis[Symbol.for(CREATION_KEY)]. */
 export const CREATION_KEY = 'reload-doctor.creation';
 
 /* eslint-disable */
-export function installCreationHook(): string {
-  const key = Symbol.for('reload-doctor.creation');
+export function installCreationHook(creationKey: string): string {
+  const key = Symbol.for(creationKey);
   const store = globalThis as any;
   if (store[key]) return 'already installed';
   const asyncHooks = (process as any).getBuiltinModule('node:async_hooks');
@@ -90,13 +91,13 @@ export function installCreationHook(): string {
   // Never disabled: only `run` installs it, in a service it owns and kills at the end.
   asyncHooks.createHook({ init }).enable();
   store[key] = {
-    /** Where a resource was created, as V8's stack text: its own stack, or its creator's. */
     /** The service is ready: stop following ticks (see BRIDGES). */
     settle() {
       startingUp = false;
     },
     /** The cap was reached: resources created since have no stack. */
     full: () => records.size >= MAX_RECORDS,
+    /** Where a resource was created, as V8's stack text: its own stack, or its creator's. */
     stacksOf(asyncId: number): { own?: string; via?: string } | undefined {
       const record = records.get(asyncId);
       if (!record) return undefined;
@@ -104,4 +105,12 @@ export function installCreationHook(): string {
     },
   };
   return 'installed';
+}
+
+/** The service is ready: its creation hook stops following ticks (see BRIDGES above). */
+export function settleCreationHook(creationKey: string): boolean {
+  const hook = (globalThis as any)[Symbol.for(creationKey)];
+  if (!hook) return false;
+  hook.settle();
+  return true;
 }

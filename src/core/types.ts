@@ -1,5 +1,6 @@
 // The contracts between the stages: reach → probe → inspect → explain → report.
-// Plain data only, so every stage can be tested and serialised on its own.
+// Plain data only, so every stage can be tested and serialised on its own, and so that rule
+// cases can replay snapshots recorded from real runs (test/snapshots/).
 
 export type Runtime = { kind: 'node'; version?: string } | { kind: 'other'; executable?: string };
 
@@ -105,6 +106,11 @@ export interface Verdict {
   outcome: Outcome;
   signal: string;
   mercyMs: number;
+  /**
+   * When the verdict was taken, ms after the signal: the mercy, or earlier for a master that
+   * kills its own stuck workers first (uWSGI's worker-reload-mercy).
+   */
+  deadlineMs: number;
   /** Time from the signal to the exit, when it exited. */
   exitedAfterMs?: number;
   /** CPU was near 100 % at the deadline. */

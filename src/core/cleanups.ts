@@ -1,4 +1,6 @@
 // What we turned on inside a target must be turned off on every path, Ctrl-C included.
+import { bestEffort } from './debug.js';
+
 const cleanups = new Set<() => Promise<unknown>>();
 
 export function addCleanup(cleanup: () => Promise<unknown>): () => void {
@@ -9,7 +11,7 @@ export function addCleanup(cleanup: () => Promise<unknown>): () => void {
 export async function runCleanups(): Promise<void> {
   const pending = [...cleanups];
   cleanups.clear();
-  await Promise.allSettled(pending.map((cleanup) => cleanup()));
+  await Promise.all(pending.map((cleanup) => cleanup().catch(bestEffort('a cleanup on interrupt'))));
 }
 
 /** On SIGINT/SIGTERM to reload-doctor itself: clean up, then exit 128 + signal number. */

@@ -1,7 +1,7 @@
 // `reload-doctor <pid>` against real fixture processes: verdict, exit code, the blamed handle
 // with the fixture's own file and line, the inspector closed afterwards, the target untouched.
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../src/reach/proc.js';
+import { isAlive } from '../../src/reach/proc.js';
 import { blamedLine, listeningPorts, runCli, startFixture, waitUntilGone } from './helpers.js';
 
 const MERCY = '2s';

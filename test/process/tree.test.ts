@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readChildren } from '../src/reach/proc.js';
+import { readChildren } from '../../src/reach/proc.js';
 import { ROOT, blamedLine, portIsFree, runCli, startFixture, stop } from './helpers.js';
 
 const UWSGI = '/usr/bin/uwsgi';

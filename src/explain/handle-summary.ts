@@ -1,6 +1,6 @@
 // Counts and groups handles into one readable phrase: "2 sockets to 127.0.0.1:5432, 1 timer every 10 s".
-import { formatDuration } from '../probe/duration.js';
-import type { Handle, PackageRef, SourceLocation } from '../types.js';
+import { formatDuration } from '../core/duration.js';
+import type { Handle } from '../core/types.js';
 
 export function summariseHandles(handles: Handle[]): string {
   const counts = new Map<string, { n: number; many: string }>();
@@ -42,36 +42,4 @@ function phrase(handle: Handle): [string, string] {
     default:
       return [`${handle.kind} handle`, `${handle.kind} handles`];
   }
-}
-
-/**
- * The npm package a handle belongs to: its owner's, else (a callback with no source, such as a
- * promise's resolve) the package whose code created it — only if that is the innermost frame
- * outside Node: deeper frames may be a framework that merely called the app.
- */
-export function packageOfHandle(handle: Handle): PackageRef | undefined {
-  return handle.owner?.package ?? handle.createdAt?.[0]?.location?.package;
-}
-
-/** The package that owns most of the handles, for the finding's "name@version". */
-export function mainPackage(handles: Handle[], preferred: string[]): PackageRef | undefined {
-  const owned = handles.map(packageOfHandle).filter((p): p is PackageRef => p !== undefined);
-  return preferred.map((name) => owned.find((p) => p.name === name)).find((p) => p !== undefined) ?? owned[0];
-}
-
-export function packageLabel(ref: PackageRef | undefined): string {
-  return ref ? `${ref.name}@${ref.version ?? '?'}` : '';
-}
-
-/**
- * The line to show for a group of handles: the app line that created one (run mode), else
- * the first owner in the app's own code, else the app line that created its creator, else
- * the first owner outside Node itself.
- */
-export function bestLocation(handles: Handle[]): SourceLocation | undefined {
-  return handles.find((h) => h.createdIn && !h.createdInherited)?.createdIn
-    ?? handles.find((h) => h.owner && !h.owner.internal && !h.owner.package)?.owner
-    ?? handles.find((h) => h.createdIn)?.createdIn
-    ?? handles.find((h) => h.owner && !h.owner.internal)?.owner
-    ?? handles.find((h) => h.owner)?.owner;
 }

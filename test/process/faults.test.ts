@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isAlive, readStat } from '../src/reach/proc.js';
+import { isAlive, readStat } from '../../src/reach/proc.js';
 import { CLI, listeningPorts, runCli, startFixture, stop, waitUntilGone } from './helpers.js';
 
 function expectOneLineError(result: { stderr: string; stdout: string }, pattern: RegExp): void {

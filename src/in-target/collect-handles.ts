@@ -1,7 +1,7 @@
-// Code that runs INSIDE the target process (sent with Runtime.callFunctionOn).
-// It only reads: it creates no handle, keeps no reference after it returns, and restores the
-// one setting it touches (process.report.excludeNetwork). Its source is sent as text, so it
-// must be self-contained: no imports, no helpers from outside its own body.
+// Runs INSIDE the target (sent as its source text with Runtime.callFunctionOn): lists every
+// live resource. It only reads: it creates no handle, keeps no reference after it returns,
+// and restores the one setting it touches (process.report.excludeNetwork).
+// Self-contained, like everything in this folder (test/unit/in-target.test.ts proves it).
 
 /** What one raw resource looks like when it leaves the target (JSON). */
 export interface RawItem {
@@ -28,7 +28,7 @@ export interface RawCollection {
 }
 
 /* eslint-disable */
-export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any): { json: string; functions: Function[] } {
+export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string): { json: string; functions: Function[] } {
   const functions: Function[] = [];
   const indexOfFunction = new Map<Function, number>();
   const remember = (fn: unknown): number[] => {
@@ -53,7 +53,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     address === undefined || address === null ? undefined : `${String(address).includes(':') ? `[${address}]` : address}:${port}`;
 
   // The creation-stack hook `run` installs (creation-hook.ts); absent when attached by pid.
-  const creation = (globalThis as any)[Symbol.for('reload-doctor.creation')];
+  const creation = (globalThis as any)[Symbol.for(creationKey)];
   // Async ids: a libuv wrap tells its own; a Timeout keeps it under Node's async_id_symbol (Symbol('asyncId')).
   const asyncIdOf = (resource: any): number | undefined => {
     if (typeof resource?.getAsyncId === 'function') return resource.getAsyncId();

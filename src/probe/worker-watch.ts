@@ -1,16 +1,16 @@
-// Follows a process tree through /proc during the mercy window: which processes there were at
-// the signal, when each one exited, which new ones appeared (a reload spawns replacements), and
+// Follows a master's workers (its whole process tree) through /proc during the mercy window:
+// which processes there were at the signal, when each one exited, which new ones appeared (a reload spawns replacements), and
 // how often each woke up (voluntary context switches: a worker that wakes every ~0.5 s is
 // polling something; an idle one sleeps for long stretches).
 import { performance } from 'node:perf_hooks';
 import { isAlive, readCmdline, readStat, voluntarySwitches } from '../reach/proc.js';
-import { descendantsOf } from '../reach/tree.js';
-import type { TreeMember } from '../types.js';
+import { descendantsOf } from '../reach/descendants.js';
+import type { TreeMember } from '../core/types.js';
 
 /** What the watch knows of a member; the verdict (stuck, diagnosis) is added later. */
 export type WatchedMember = Omit<TreeMember, 'stuck' | 'runtime' | 'snapshot' | 'findings'>;
 
-export interface TreeWatch {
+export interface WorkerWatch {
   /** The members now; call once the window is over. */
   members(): WatchedMember[];
   /** Every original has exited and a replacement has appeared: a finished reload. */
@@ -28,7 +28,7 @@ interface Tracked extends WatchedMember { startTicks: number; switchesAtStart?: 
 const TICKS_PER_SECOND = 100;
 
 /** Start it right before the signal: times are counted from then. */
-export function watchTree(root: number): TreeWatch {
+export function watchWorkers(root: number): WorkerWatch {
   const tracked = new Map<string, Tracked>();
   const startedAt = performance.now();
   const sinceSignal = () => Math.round(performance.now() - startedAt);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../src/reach/proc.js';
+import { isAlive } from '../../src/reach/proc.js';
 import { CLI, ROOT, blamedLine, blamedLines, freePort, processesMatching, runCli } from './helpers.js';
 
 const node = process.execPath;

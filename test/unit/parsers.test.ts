@@ -1,14 +1,14 @@
 // Pure parsers and /proc decoding, checked against this test process's own real sockets.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../src/probe/duration.js';
-import { parseSignal } from '../src/probe/signals.js';
-import { parseReadySpec } from '../src/probe/ready.js';
-import { processSockets, readThreads, signalDisposition } from '../src/reach/proc.js';
-import { isPackageManager } from '../src/reach/spawn.js';
-import { readIni } from '../src/reach/uwsgi.js';
-import { escapeData, escapeProperty } from '../src/report/github.js';
-import { xml } from '../src/report/junit.js';
+import { parseDuration } from '../../src/core/duration.js';
+import { parseSignal } from '../../src/probe/signals.js';
+import { parseReadySpec } from '../../src/probe/ready.js';
+import { processSockets, readThreads, signalDisposition } from '../../src/reach/proc.js';
+import { isPackageManager } from '../../src/reach/spawn.js';
+import { readIni } from '../../src/reach/uwsgi.js';
+import { escapeData, escapeProperty } from '../../src/report/github.js';
+import { xml } from '../../src/report/junit.js';
 
 describe('parsers', () => {
   it('durations', () => {
@@ -100,7 +100,7 @@ describe('/proc readers', () => {
 });
 
 describe('http server advice by Node version', async () => {
-  const { fixFor } = await import('../src/explain/rules/http-server.js');
+  const { fixFor } = await import('../../src/explain/rules/http-server.js');
   it('names the API the target has', () => {
     expect(fixFor('v20.20.2', true)).toMatch(/closeAllConnections/);
     expect(fixFor('v18.12.0', false)).toMatch(/closeIdleConnections/);

@@ -1,0 +1,53 @@
+// `reload-doctor <pid>`: reach a running process by its pid (the Node inspector opened with
+// SIGUSR1, or /proc), run the shutdown check, and afterwards look at its stuck Node workers
+// and, with --kill, end what is still alive.
+import { makeDiagnosis, type Diagnosis } from '../core/diagnosis.js';
+import { shutdownExitCode } from '../core/exit-codes.js';
+import type { UsageSample } from '../core/types.js';
+import { checkShutdown } from '../check/shutdown.js';
+import { killStuckWorkers, lookAtStuckNodeWorkers } from '../check/workers.js';
+import type { SignalChoice } from '../probe/signals.js';
+import { wantsSnapshot } from '../probe/verdict.js';
+import { isAlive } from '../reach/proc.js';
+import { reachPid, withSession, type Reached } from '../reach/reached.js';
+
+export interface AttachRequest {
+  pid: number;
+  signal: SignalChoice;
+  mercyMs: number;
+  /** SIGKILL what is still alive after the report ("no mercy"). */
+  kill: boolean;
+  useInspector: boolean;
+  onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
+}
+
+export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
+  const reached = await reachPid(request.pid, request.useInspector);
+  const { value: { check, killedTarget }, releaseWarning } = await withSession(reached, async () => {
+    const check = await checkShutdown(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, onTick: request.onTick });
+    const killedTarget = request.kill && wantsSnapshot(check.verdict) && await killNow(reached);
+    return { check, killedTarget };
+  });
+  // After the master's inspector is closed: SIGUSR1 opens every inspector on the same port.
+  const tree = check.tree && await lookAtStuckNodeWorkers(check.tree, request.useInspector, check.signalledAt);
+  const killedWorkers = request.kill && tree ? killStuckWorkers(tree) > 0 : false;
+  return makeDiagnosis({
+    mode: 'probe',
+    target: reached.target,
+    verdict: { ...check.verdict, killed: killedTarget || killedWorkers },
+    snapshot: check.snapshot,
+    findings: check.findings,
+    tree,
+    warnings: [...reached.warnings, ...check.warnings, ...(releaseWarning ? [releaseWarning] : [])],
+    exitCode: shutdownExitCode(check.verdict),
+  });
+}
+
+/** SIGKILL, as the process manager would; our session is closed first (nothing left to ask). */
+async function killNow(reached: Reached): Promise<boolean> {
+  const { pid } = reached.target;
+  if (!isAlive(pid)) return false;
+  await reached.client?.close();
+  process.kill(pid, 'SIGKILL');
+  return true;
+}

@@ -1,0 +1,159 @@
+// `reload-doctor run -- <command>`, the CI step: start the service with creation stacks on,
+// wait until it is ready, optionally exercise it, run the shutdown check, and afterwards
+// report the exercise and end the whole process tree. Whatever happens, the tree is gone
+// when this returns.
+import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { addCleanup } from '../core/cleanups.js';
+import { makeDiagnosis, type Diagnosis } from '../core/diagnosis.js';
+import { formatDuration } from '../core/duration.js';
+import { ServiceNotReadyError } from '../core/errors.js';
+import { shutdownExitCode } from '../core/exit-codes.js';
+import type { RunInfo, UsageSample } from '../core/types.js';
+import { checkShutdown } from '../check/shutdown.js';
+import { installCreationStacks, settleCreationStacks } from '../inspect/creation-stacks.js';
+import { startExercise } from '../probe/exercise.js';
+import { describeReadySpec, waitUntilReady, type ReadySpec } from '../probe/ready.js';
+import type { SignalChoice } from '../probe/signals.js';
+import { aliveAtDeadline } from '../probe/verdict.js';
+import { descendantsOf, groupMembers } from '../reach/descendants.js';
+import { isAlive, readCmdline } from '../reach/proc.js';
+import { reachService } from '../reach/reached.js';
+import { Service, type ServiceExit } from '../reach/spawn.js';
+
+export interface RunRequest {
+  command: string[];
+  signal: SignalChoice;
+  mercyMs: number;
+  ready: ReadySpec;
+  readyTimeoutMs: number;
+  exercise?: URL;
+  /** Record creation stacks (default true). */
+  creationStacks?: boolean;
+  /** Keep it running this long after it is ready, before the signal (for your own traffic). */
+  holdMs?: number;
+  /** The service's output, line by line. */
+  onServiceLine(stream: 'stdout' | 'stderr', line: string): void;
+  onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
+}
+
+/** After a clean exit the in-flight answer has arrived or never will: how long to give it. */
+const IN_FLIGHT_GRACE_MS = 1000;
+
+export async function runService(request: RunRequest): Promise<Diagnosis> {
+  const lineListeners = new Set<(line: string) => void>();
+  const service = new Service({
+    command: request.command,
+    prepare: request.creationStacks === false ? undefined : installCreationStacks,
+    onLine(stream, line) {
+      request.onServiceLine(stream, line);
+      for (const listener of lineListeners) listener(line);
+    },
+  });
+  const unregister = addCleanup(() => service.kill());
+  try {
+    const startedAt = performance.now();
+    const readyBy = await becomeReady(service, request, (listener) => {
+      lineListeners.add(listener);
+      return () => lineListeners.delete(listener);
+    });
+    const readyAfterMs = Math.round(performance.now() - startedAt);
+    await service.settled();
+    await settleCreationStacks(service.sessions.map((session) => session.client));
+    if (request.holdMs) await hold(service, request.holdMs);
+    const reached = await reachService(service, request.command);
+    const exercise = request.exercise ? await startExercise(request.exercise) : undefined;
+
+    // The signal goes to the process we started, as `docker stop` does; the shutdown is over
+    // when the app is gone (a wrapper like npm may exit first and leave it running).
+    const watched = reached.target.pid;
+    const check = await checkShutdown(reached, {
+      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: false, keepWorkerDomain: true, onTick: request.onTick,
+      exitSignal: async () => (watched === service.pid ? (await service.exited).signal : undefined),
+    });
+    const warnings = [...reached.warnings, ...check.warnings];
+    const wrapperExit = watched !== service.pid ? service.hasExited : undefined;
+    if (wrapperExit && aliveAtDeadline(check.verdict)) {
+      warnings.push(`${basename(request.command[0]!)} (pid ${service.pid}) exited ${formatDuration(wrapperExit.at - check.signalledAt)} after ${request.signal.name} and left the app (pid ${watched}) running; the app probably never got the signal (npm and shells do not pass it on). As a container's main process it would take the app down with SIGKILL: start the app directly (CMD ["node", "server.js"], sh -c "exec node server.js") or under an init that forwards signals (tini, dumb-init)`);
+    }
+
+    exercise?.signalled(check.signalledAt);
+    const exerciseReport = await exercise?.finish(check.verdict.outcome === 'exited' ? IN_FLIGHT_GRACE_MS : 0);
+    const dropped = exerciseReport?.inFlight.outcome === 'dropped';
+    if (dropped && shutdownExitCode(check.verdict) === 0) {
+      // It exited in time, but not gracefully: a request it had accepted was lost.
+      warnings.push(`the request in flight at ${request.signal.name} was dropped (${exerciseReport.inFlight.error}): let in-flight requests finish (server.close() and wait for its callback) before exiting`);
+    }
+    const exit = service.hasExited;
+    const ended = await endTree(service, watched);
+    const run: RunInfo = {
+      command: request.command.join(' '), servicePid: service.pid, appPid: service.app()?.pid ?? (reached.client ? watched : undefined), readyAfterMs, readyBy,
+      creationStacks: reached.client !== undefined && request.creationStacks !== false,
+      exit: exit && { code: exit.code, signal: exit.signal }, exercise: exerciseReport, leftBehind: ended.leftBehind, killedPids: ended.killedPids,
+    };
+    return makeDiagnosis({
+      mode: 'run',
+      target: reached.target,
+      run,
+      verdict: { ...check.verdict, killed: ended.killedService },
+      snapshot: check.snapshot,
+      findings: check.findings,
+      warnings,
+      exitCode: shutdownExitCode(check.verdict, dropped),
+    });
+  } finally {
+    unregister();
+    await service.kill();
+  }
+}
+
+async function becomeReady(service: Service, request: RunRequest, onLine: (l: (line: string) => void) => () => void): Promise<string> {
+  const abort = new AbortController();
+  const timeout = setTimeout(() => abort.abort(new ServiceNotReadyError(
+    `the service was not ready within ${formatDuration(request.readyTimeoutMs)} (waiting until ${describeReadySpec(request.ready)}); use --ready or --ready-timeout`,
+  )), request.readyTimeoutMs);
+  const exited = service.exited.then((exit) => {
+    throw new ServiceNotReadyError(`the service ${describeExit(exit)} before it was ready (its output is above)`);
+  }, (error: Error) => {
+    throw new ServiceNotReadyError(error.message, { cause: error });
+  });
+  const aborted = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true }));
+  try {
+    const context = {
+      rootPid: service.pid,
+      ignoredPorts: () => service.inspectorPorts,
+      ignoredPid: (pid: number) => service.isPausedByUs(pid),
+      onLine,
+    };
+    return await Promise.race([waitUntilReady(request.ready, context, abort.signal), exited, aborted]);
+  } finally {
+    clearTimeout(timeout);
+    abort.abort(new Error('done'));
+  }
+}
+
+function describeExit(exit: ServiceExit): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+async function hold(service: Service, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = service.exited.then((exit) => {
+    throw new ServiceNotReadyError(`the service ${describeExit(exit)} during --hold, before the signal (its output is above)`);
+  });
+  try {
+    await Promise.race([new Promise((resolve) => { timer = setTimeout(resolve, ms); }), exited]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Notes who outlived the service, then kills the whole tree (no orphans, ever). */
+async function endTree(service: Service, watched: number): Promise<{ leftBehind: RunInfo['leftBehind']; killedPids: number[]; killedService: boolean }> {
+  const alive = [...new Set([service.pid, ...descendantsOf(service.pid), ...groupMembers(service.pid)])].filter(isAlive);
+  const leftBehind = isAlive(watched) ? [] : alive.map((pid) => ({ pid, command: readCmdline(pid).join(' ') }));
+  if (alive.length === 0) return { leftBehind, killedPids: [], killedService: false };
+  const survivors = await service.kill();
+  // The service itself was still running: no mercy, as the process manager would have done.
+  return { leftBehind, killedPids: alive.filter((pid) => !survivors.includes(pid)), killedService: alive.includes(watched) };
+}
