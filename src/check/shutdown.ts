@@ -5,13 +5,12 @@
 import { bestEffort } from '../core/debug.js';
 import { formatDuration } from '../core/duration.js';
 import type { Finding, Snapshot, TreeReport, UsageSample, Verdict } from '../core/types.js';
-import { signalListenerCount } from '../in-target/process-facts.js';
 import { startScriptCatalog } from '../inspect/script-catalog.js';
 import { runProbe } from '../probe/probe.js';
+import { dispositionOf, listensFor } from '../probe/signal-facts.js';
 import type { SignalChoice } from '../probe/signals.js';
 import { decideVerdict, wantsSnapshot, type ShutdownFacts } from '../probe/verdict.js';
-import { callInTarget } from '../reach/in-target-call.js';
-import { isAlive, signalDisposition } from '../reach/proc.js';
+import { isAlive } from '../reach/proc.js';
 import type { Reached } from '../reach/reached.js';
 import { lookAt } from './look.js';
 import { planWorkers, workersAtDeadline } from './workers.js';
@@ -53,10 +52,8 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
   // Started now, so that Debugger.enable is not part of the time from the mercy to the report.
   const catalog = client ? await startScriptCatalog(client).catch(bestEffort('starting the script catalog')) : undefined;
   try {
-    const hadListener = client
-      ? await callInTarget(client, signalListenerCount, [signal.name], CALL_TIMEOUT_MS).then((count) => count > 0, bestEffort<boolean | undefined>(`asking for ${signal.name} listeners`))
-      : undefined;
-    const disposition = target.runtime.kind === 'other' ? signalDisposition(pid, signal.number) : undefined;
+    const hadListener = await listensFor(client, signal);
+    const disposition = dispositionOf(target, signal);
     if (hadListener === false) warnings.push(`${who} has no ${signal.name} listener: Node's default action kills it at once, dropping in-flight work`);
     if (disposition === 'ignored') warnings.push(`${who} ignores ${signal.name}: it will not exit on it`);
     await client?.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, CALL_TIMEOUT_MS).catch(bestEffort('asking to be told when the loop drains'));

@@ -1,0 +1,110 @@
+// Code in src/in-target/ is sent into someone else's process as its own source text, so it
+// must be self-contained. Each function is rebuilt here from its toString() in a fresh vm
+// context that holds only what a Node process has as globals, and run: a reference to
+// anything outside its own body (an import, a helper, a module constant) fails here.
+import inspector from 'node:inspector';
+import net from 'node:net';
+import vm from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import * as collectHandles from '../../src/in-target/collect-handles.js';
+import * as creationHook from '../../src/in-target/creation-hook.js';
+import * as processFacts from '../../src/in-target/process-facts.js';
+import * as promiseHookLists from '../../src/in-target/promise-hook-lists.js';
+
+/** A fresh context with a Node process's globals only, and the function rebuilt inside it. */
+function rebuild<F extends (...args: any[]) => unknown>(fn: F): { fn: F; context: vm.Context } {
+  const context = vm.createContext({ process, setTimeout, clearTimeout, setInterval, clearInterval, console });
+  return { fn: vm.runInContext(`(${fn.toString()})`, context) as F, context };
+}
+
+const modules = { collectHandles, creationHook, processFacts, promiseHookLists };
+const exportedFunctions = Object.values(modules).flatMap((m) => Object.entries(m).filter(([, value]) => typeof value === 'function').map(([name]) => name));
+const rebuilt = new Set<string>();
+
+describe('in-target functions, rebuilt from their source text', () => {
+  it('describeProcess, signalListenerCount, globalObject, timersEntryPoint, promiseHooksEntryPoint', () => {
+    expect(rebuild(processFacts.describeProcess).fn()).toEqual({ version: process.version });
+    const listener = () => {};
+    process.on('SIGUSR2', listener);
+    try {
+      expect(rebuild(processFacts.signalListenerCount).fn('SIGUSR2')).toBe(1);
+    } finally {
+      process.off('SIGUSR2', listener);
+    }
+    const { fn: globalObject, context } = rebuild(processFacts.globalObject);
+    expect(globalObject()).toBe(vm.runInContext('globalThis', context));
+    expect(rebuild(processFacts.timersEntryPoint).fn()).toBe(setTimeout);
+    expect(typeof rebuild(processFacts.promiseHooksEntryPoint).fn()).toBe('function');
+    for (const name of ['describeProcess', 'signalListenerCount', 'globalObject', 'timersEntryPoint', 'promiseHooksEntryPoint']) rebuilt.add(name);
+  });
+
+  it('closeInspector closes an inspector that is open', () => {
+    inspector.open(0, '127.0.0.1');
+    expect(inspector.url()).toMatch(/^ws:\/\/127\.0\.0\.1:/);
+    rebuild(processFacts.closeInspector).fn();
+    expect(inspector.url()).toBeUndefined();
+    rebuilt.add('closeInspector');
+  });
+
+  it('emptyPromiseHookLists empties the lists only when ours are the only hooks', () => {
+    const { fn } = rebuild(promiseHookLists.emptyPromiseHookLists);
+    let updates = 0;
+    const update = () => { updates += 1; };
+    const one = () => ({ init: [() => {}], before: [() => {}], after: [() => {}], settled: [] as unknown[] });
+    const alone = one();
+    expect(fn(alone, update)).toBe('dropped');
+    expect([alone.init, alone.before, alone.after]).toEqual([[], [], []]);
+    expect(updates).toBe(1);
+    const crowded = { ...one(), init: [() => {}, () => {}] };
+    expect(fn(crowded, update)).toBe('other promise hooks present');
+    expect(crowded.init).toHaveLength(2);
+    expect(fn({ init: 'no' }, update)).toBe('unexpected shape');
+    rebuilt.add('emptyPromiseHookLists');
+  });
+
+  it('installCreationHook records where a resource was created; settleCreationHook finds it by the key passed in', () => {
+    const key = `reload-doctor.test.${process.pid}`;
+    const { fn: install, context } = rebuild(creationHook.installCreationHook);
+    expect(install(key)).toBe('installed');
+    expect(install(key)).toBe('already installed');
+    const timer = setInterval(function createdHere() {}, 60_000);
+    try {
+      const asyncId = (timer as unknown as { [Symbol.toPrimitive](): number })[Symbol.toPrimitive]();
+      const hook = vm.runInContext(`globalThis[Symbol.for(${JSON.stringify(key)})]`, context);
+      const stacks = hook.stacksOf(asyncId);
+      expect(stacks.own).toMatch(/in-target\.test\.ts/);
+      const settle = vm.runInContext(`(${creationHook.settleCreationHook.toString()})`, context);
+      expect(settle(key)).toBe(true);
+      expect(settle('no such key')).toBe(false);
+    } finally {
+      clearInterval(timer);
+    }
+    rebuilt.add('installCreationHook').add('settleCreationHook');
+  });
+
+  it('collectInTarget lists a live server and a ref\'d timer, and restores process.report.excludeNetwork', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const previous = process.report.excludeNetwork;
+    try {
+      const { fn } = rebuild(collectHandles.collectInTarget);
+      const { json, functions } = fn.call(undefined, null, null, 'reload-doctor.none');
+      const raw = JSON.parse(json) as collectHandles.RawCollection;
+      const port = (server.address() as net.AddressInfo).port;
+      expect(raw.items).toContainEqual(expect.objectContaining({ type: 'tcp-server', details: expect.objectContaining({ local: `127.0.0.1:${port}` }) }));
+      expect(raw.nodeVersion).toBe(process.version);
+      expect(raw.libuv.length).toBeGreaterThan(0);
+      expect(functions.length).toBe(raw.functionNames.length);
+      expect(process.report.excludeNetwork).toBe(previous);
+    } finally {
+      server.close();
+    }
+    rebuilt.add('collectInTarget');
+  });
+});
+
+describe('coverage of src/in-target/', () => {
+  it('every exported function was rebuilt and run above (tests of a file run in order)', () => {
+    expect(exportedFunctions.filter((name) => !rebuilt.has(name))).toEqual([]);
+  });
+});
