@@ -1,18 +1,20 @@
-// Benchmarks of the reload probe (run: npm run bench). Prints medians; the machine is shared
-// and noisy, so each figure is a median of repeated runs, with a baseline from the same run.
+// Benchmarks of the shutdown check, through the same functions the CLI uses (run: npm run
+// bench). Prints medians; the machine is shared and noisy, so each figure is a median of
+// repeated runs, with a baseline from the same run.
 //  1. attach: SIGUSR1 → CDP connected (goal ≤ 250 ms)
-//  2. exit → verdict: the target's own exit time to the moment the probe returns (goal ≤ 10 ms),
-//     with the inspector's "waiting for disconnect" event vs the /proc poll alone (baseline)
-//  3. past the mercy → report ready, for a target holding ~200 handles (goal ≤ 300 ms)
+//  2. exit → verdict: the target's own exit time to the moment checkShutdown returns its
+//     verdict (goal ≤ 10 ms), with the inspector's "waiting for disconnect" event vs the
+//     /proc poll alone (baseline)
+//  3. past the mercy → report printed, for a target holding ~200 handles (goal ≤ 300 ms)
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { explain } from '../dist/explain/engine.js';
-import { takeNodeSnapshot } from '../dist/inspect/node-snapshot.js';
+import { lookAt } from '../dist/check/look.js';
+import { checkShutdown } from '../dist/check/shutdown.js';
+import { makeDiagnosis } from '../dist/core/diagnosis.js';
 import { startScriptCatalog } from '../dist/inspect/script-catalog.js';
-import { runProbe } from '../dist/probe/probe.js';
 import { parseSignal } from '../dist/probe/signals.js';
-import { attachInspector } from '../dist/reach/attach.js';
+import { reachPid, withSession } from '../dist/reach/reached.js';
 import { renderText } from '../dist/report/text.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -37,20 +39,18 @@ async function exitLatency(withInspector) {
   for (let i = 0; i < RUNS; i++) {
     const app = start('exit-after.cjs');
     await app.ready;
-    let client;
-    if (withInspector) {
-      const t0 = performance.now();
-      const session = await attachInspector(app.child.pid);
-      attachTimes.push(performance.now() - t0);
-      client = session.client;
-      await client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true });
-    }
-    const result = await runProbe({ pid: app.child.pid, signal: parseSignal('SIGTERM'), mercyMs: 5000, client });
-    const verdictAt = performance.timeOrigin + performance.now();
-    result.stopWatching();
+    const t0 = performance.now();
+    const reached = await reachPid(app.child.pid, withInspector);
+    if (withInspector) attachTimes.push(performance.now() - t0);
+    let verdictAt;
+    const { value: check } = await withSession(reached, async () => {
+      const result = await checkShutdown(reached, { signal: parseSignal('SIGTERM'), mercyMs: 5000, followWorkers: true });
+      verdictAt = performance.timeOrigin + performance.now();
+      return result;
+    });
     await new Promise((resolve) => (app.child.exitCode !== null ? resolve() : app.child.once('exit', resolve)));
     const exitAt = Number(/EXIT_AT ([\d.]+)/.exec(app.output())?.[1]);
-    if (!result.exited || !exitAt) throw new Error('exit-after.cjs did not exit in time');
+    if (check.verdict.outcome !== 'exited' || !exitAt) throw new Error(`exit-after.cjs did not exit in time (${check.verdict.outcome})`);
     latencies.push(verdictAt - exitAt);
   }
   return { attach: attachTimes, latency: latencies };
@@ -59,25 +59,26 @@ async function exitLatency(withInspector) {
 async function reportTime(handles) {
   const app = start('many-handles.cjs', [String(handles)]);
   const ready = await app.ready;
-  const session = await attachInspector(app.child.pid);
-  // As the CLI does: the script catalog starts before the deadline.
-  const catalog = await startScriptCatalog(session.client);
+  const reached = await reachPid(app.child.pid, true);
   const times = [];
   let count = 0;
-  try {
-    for (let i = 0; i < Math.max(5, Math.ceil(RUNS / 2)); i++) {
-      const t0 = performance.now();
-      const snapshot = await takeNodeSnapshot(session.client, { pid: app.child.pid, busy: false, startedAt: t0, catalog });
-      const findings = explain(snapshot);
-      renderText({ mode: 'probe', target: { pid: app.child.pid, runtime: { kind: 'node' }, command: 'bench', reachedBy: 'attach' }, snapshot, findings, warnings: [], exitCode: 1 }, false);
-      times.push(performance.now() - t0);
-      count = snapshot.handles.filter((h) => h.blocking).length;
+  await withSession(reached, async () => {
+    // As the check does: the script catalog starts before the deadline.
+    const catalog = await startScriptCatalog(reached.client);
+    try {
+      for (let i = 0; i < Math.max(5, Math.ceil(RUNS / 2)); i++) {
+        const t0 = performance.now();
+        const { snapshot, findings } = await lookAt(reached, { since: t0, catalog });
+        const verdict = { outcome: 'still-alive', signal: 'SIGTERM', mercyMs: 1000, deadlineMs: 1000, busy: false, samples: [], killed: false };
+        renderText(makeDiagnosis({ mode: 'probe', target: reached.target, verdict, snapshot, findings, warnings: [], exitCode: 1 }), false);
+        times.push(performance.now() - t0);
+        count = snapshot.handles.filter((h) => h.blocking).length;
+      }
+    } finally {
+      await catalog.stop();
     }
-  } finally {
-    await catalog.stop();
-    await session.release();
-    app.child.kill('SIGKILL');
-  }
+  });
+  app.child.kill('SIGKILL');
   return { times, count, expected: ready.handles };
 }
 

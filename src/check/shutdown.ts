@@ -51,6 +51,7 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
   const warnings: string[] = [];
   // Started now, so that Debugger.enable is not part of the time from the mercy to the report.
   const catalog = client ? await startScriptCatalog(client).catch(bestEffort('starting the script catalog')) : undefined;
+  let exited = false;
   try {
     const hadListener = await listensFor(client, signal);
     const disposition = dispositionOf(target, signal);
@@ -64,6 +65,7 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
     const probe = await runProbe({
       pid, signalPid: plan.signalPid, signal, mercyMs: deadlineMs, client, onTick: plan.onTick, settledEarly: workers && (() => workers.watch.reloaded()),
     });
+    exited = probe.exited;
     try {
       // The master exited: its old workers still have until the mercy (they may be orphans now).
       if (workers && probe.exited) await workers.watch.originalsGone(probe.signalledAt + mercyMs);
@@ -89,6 +91,7 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
       workers?.watch.stop();
     }
   } finally {
-    await catalog?.stop();
+    // A target that exited (or is exiting: it drained and we let go) has nothing to undo.
+    await catalog?.stop(!exited && isAlive(pid));
   }
 }

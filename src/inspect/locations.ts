@@ -2,6 +2,7 @@
 // a path relative to the target's working directory and the npm package that owns it.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { bestEffort } from '../core/debug.js';
 import type { PackageRef, SourceLocation } from '../core/types.js';
 
 export class LocationResolver {
@@ -47,8 +48,8 @@ export class LocationResolver {
       try {
         const version = JSON.parse(readFileSync(candidate, 'utf8')).version;
         if (typeof version === 'string') return version;
-      } catch {
-        // try the next candidate
+      } catch (error) {
+        bestEffort(`reading the version in ${candidate}`)(error); // then try the next candidate
       }
     }
     return undefined;
@@ -58,11 +59,7 @@ export class LocationResolver {
 function safeFileUrlToPath(url: string): string {
   try {
     return fileURLToPath(url);
-  } catch {
-    return url;
+  } catch (error) {
+    return bestEffort(`reading the file URL ${url}`, url)(error);
   }
-}
-
-export function formatLocation(location: SourceLocation): string {
-  return `${location.file}:${location.line}:${location.column}`;
 }

@@ -46,7 +46,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     watch.stop();
     sampler.stop();
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ReachError(code === 'EPERM' ? `not permitted to send ${signal.name} to pid ${signalPid}` : `could not send ${signal.name} to pid ${signalPid}: ${code}`);
+    throw new ReachError(code === 'EPERM' ? `not permitted to send ${signal.name} to pid ${signalPid}` : `could not send ${signal.name} to pid ${signalPid}: ${code}`, { cause: error });
   }
   const deadline = signalledAt + mercyMs;
   let exitedAt: number | undefined;

@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../core/errors.js';
+import { UsageError, messageOf } from '../core/errors.js';
 import { listeningTcp } from '../reach/proc.js';
 import { descendantsOf } from '../reach/descendants.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
@@ -33,15 +33,15 @@ export function parseReadySpec(text: string | undefined): ReadySpec {
   if (/^https?:\/\//.test(text)) {
     try {
       return { kind: 'http', url: new URL(text) };
-    } catch {
-      throw new UsageError(`invalid --ready "${text}": not a URL`);
+    } catch (error) {
+      throw new UsageError(`invalid --ready "${text}": not a URL`, { cause: error });
     }
   }
   if (text.startsWith('log:')) {
     try {
       return { kind: 'log', pattern: new RegExp(text.slice(4)) };
     } catch (error) {
-      throw new UsageError(`invalid --ready "${text}": ${(error as Error).message}`);
+      throw new UsageError(`invalid --ready "${text}": ${messageOf(error)}`, { cause: error });
     }
   }
   if (text.startsWith('delay:')) return { kind: 'delay', ms: parseDuration(text.slice(6), '--ready delay') };

@@ -1,6 +1,7 @@
 // CPU and memory of the target during the mercy window (pidusage reads /proc).
 import { performance } from 'node:perf_hooks';
 import pidusage from 'pidusage';
+import { bestEffort } from '../core/debug.js';
 import type { UsageSample } from '../core/types.js';
 
 export interface Sampler {
@@ -17,8 +18,9 @@ export function startSampler(pid: number, startedAt: number, intervalMs = 250): 
     try {
       const stat = await pidusage(pid);
       if (!stopped) samples.push({ atMs: Math.round(performance.now() - startedAt), cpuPercent: Math.round(stat.cpu), rssBytes: stat.memory });
-    } catch {
-      // gone between two samples: the exit watch reports that
+    } catch (error) {
+      // Gone between two samples: the exit watch reports that.
+      bestEffort(`sampling CPU and memory of pid ${pid}`)(error);
     }
     if (!stopped) timer = setTimeout(sample, intervalMs);
   };

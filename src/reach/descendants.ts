@@ -1,6 +1,7 @@
 // A process and everything it started, followed through /proc. `run` kills the whole tree
 // when it is done: no orphan may outlive a CI job.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bestEffort } from '../core/debug.js';
 import { isAlive, readChildren, readDir, readStat } from './proc.js';
 
 /** Every live descendant of pid, parents before children. */
@@ -52,7 +53,7 @@ export async function killTree(root: number, pgid: number | undefined, waitMs = 
 function trySignal(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
-  } catch {
-    // gone already
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') bestEffort(`sending ${signal} to pid ${pid}`)(error);
   }
 }

@@ -1,6 +1,7 @@
 // Reading a process from the outside through /proc. Every reader tolerates the process
 // vanishing between two reads: it returns undefined or an empty list instead of throwing.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { bestEffort } from '../core/debug.js';
 
 export interface ProcStat {
   pid: number;
@@ -16,19 +17,25 @@ export interface ProcStat {
   startTicks: number;
 }
 
+/** A process (or thread) that is gone is normal here; anything else is traced under RELOAD_DOCTOR_DEBUG. */
+function unreadable<T>(path: string, error: unknown, fallback: T): T {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH' ? fallback : bestEffort(`reading ${path}`, fallback)(error);
+}
+
 function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    return unreadable(path, error, undefined);
   }
 }
 
 export function readDir(path: string): string[] {
   try {
     return readdirSync(path);
-  } catch {
-    return [];
+  } catch (error) {
+    return unreadable(path, error, []);
   }
 }
 
@@ -75,8 +82,8 @@ export function readEnvironVariable(pid: number, name: string): string | undefin
 export function readLink(path: string): string | undefined {
   try {
     return readlinkSync(path);
-  } catch {
-    return undefined;
+  } catch (error) {
+    return unreadable(path, error, undefined);
   }
 }
 

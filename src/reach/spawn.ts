@@ -72,7 +72,7 @@ export class Service {
     // Its own process group, so the whole tree can be killed at once.
     this.child = spawn(file!, direct ? [INSPECT_FLAG, ...args] : args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve, reject) => {
-      this.child.once('error', (error) => reject(new ReachError(`could not start ${file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`)));
+      this.child.once('error', (error) => reject(new ReachError(`could not start ${file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })));
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal, at: performance.now() };
         resolve(this.exit);

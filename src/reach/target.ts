@@ -27,7 +27,7 @@ export function checkTarget(pid: number): Target {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') throw new UsageError(`no process with pid ${pid}`);
-    throw new ReachError(`not permitted to signal pid ${pid} (${code}): run reload-doctor as the same user as the target, or as root`);
+    throw new ReachError(`not permitted to signal pid ${pid} (${code}): run reload-doctor as the same user as the target, or as root`, { cause: error });
   }
   const argv = readCmdline(pid);
   const executable = readLink(`/proc/${pid}/exe`);

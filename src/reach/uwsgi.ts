@@ -3,6 +3,7 @@
 // *.ini argument), section [uwsgi].
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { bestEffort } from '../core/debug.js';
 import { readCmdline, readLink } from './proc.js';
 
 export interface UwsgiInfo {
@@ -60,8 +61,8 @@ export function readIni(file: string): Record<string, string> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
-    return {};
+  } catch (error) {
+    return bestEffort(`reading the uWSGI ini file ${file}`, {})(error);
   }
   const options: Record<string, string> = {};
   let section = '';

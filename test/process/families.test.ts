@@ -1,27 +1,10 @@
-// One culprit family per block: a fixture using the real library against the real server on
-// this machine, `reload-doctor handles --json` against it, and the finding it must produce.
+// One culprit family per block, end to end: a fixture using the real library against the real
+// server on this machine, the built CLI against it, and the finding it must produce. (The
+// rules' own cases replay recordings of these runs: test/unit/rules.test.ts.)
 // A family whose server is not reachable is skipped, naming the server.
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { blamedLine, blamedLines, freePort, runCli, startFixture } from './helpers.js';
-
-async function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1', timeout: 1000 }, () => { socket.destroy(); resolve(true); });
-    socket.on('error', () => resolve(false));
-    socket.on('timeout', () => { socket.destroy(); resolve(false); });
-  });
-}
-
-const servers = {
-  redis: await reachable(6379),
-  postgres: await reachable(5432),
-  mariadb: await reachable(3306),
-  rabbitmq: await reachable(5672),
-};
-for (const [name, up] of Object.entries(servers)) {
-  if (!up) console.warn(`skipping the ${name} rule tests: no ${name} server on its standard port of 127.0.0.1`);
-}
+import { needs, type Need } from './needs.js';
 
 async function findingsFor(fixture: string, env: Record<string, string> = {}) {
   const app = await startFixture(fixture, env);
@@ -47,7 +30,8 @@ describe('culprit rules', () => {
     expect(finding.why).toMatch(/serverSelectionTimeoutMS/);
   });
 
-  it.skipIf(!servers.redis)('ioredis: connected client never quit (real Redis)', async () => {
+  it('ioredis: connected client never quit (real Redis)', async (ctx) => {
+    needs(ctx, 'redis');
     const [finding] = await findingsFor('redis-connected.cjs');
     expect(finding).toMatchObject({ id: 'ioredis', severity: 'blocks', package: { name: 'ioredis' } });
     expect(finding.title).toMatch(/socket to 127\.0\.0\.1:6379/);
@@ -60,27 +44,31 @@ describe('culprit rules', () => {
     expect(finding.title).toMatch(/reconnecting forever/);
   });
 
-  it.skipIf(!servers.postgres)('pg: pool with idleTimeoutMillis 0 never ends (real PostgreSQL)', async () => {
+  it('pg: pool with idleTimeoutMillis 0 never ends (real PostgreSQL)', async (ctx) => {
+    needs(ctx, 'postgres');
     const [finding] = await findingsFor('pg-pool-idle.cjs');
     expect(finding).toMatchObject({ id: 'pg', severity: 'blocks' });
     expect(finding.title).toMatch(/pool never ended — 2 sockets to 127\.0\.0\.1:5432/);
     expect(finding.fix).toMatch(/pool\.end\(\)/);
   });
 
-  it.skipIf(!servers.postgres)('pg: idle clients with idleTimeoutMillis are a warning with the wait', async () => {
+  it('pg: idle clients with idleTimeoutMillis are a warning with the wait', async (ctx) => {
+    needs(ctx, 'postgres');
     const [finding] = await findingsFor('pg-pool-idle.cjs', { IDLE_TIMEOUT_MS: '60000' });
     expect(finding).toMatchObject({ id: 'pg', severity: 'warning', package: { name: 'pg-pool' } });
     expect(finding.why).toMatch(/exits on its own in about \d+(\.\d)? s/);
   });
 
-  it.skipIf(!servers.mariadb)('mysql2: pool never ended (real MariaDB)', async () => {
+  it('mysql2: pool never ended (real MariaDB)', async (ctx) => {
+    needs(ctx, 'mariadb');
     const [finding] = await findingsFor('mysql-pool.cjs');
     expect(finding).toMatchObject({ id: 'mysql2', severity: 'blocks', package: { name: 'mysql2' } });
     expect(finding.title).toMatch(/socket to 127\.0\.0\.1:3306/);
     expect(finding.fix).toMatch(/pool\.end\(\)/);
   });
 
-  it.skipIf(!servers.rabbitmq)('amqplib: connection with heartbeats never closed (real RabbitMQ)', async () => {
+  it('amqplib: connection with heartbeats never closed (real RabbitMQ)', async (ctx) => {
+    needs(ctx, 'rabbitmq');
     const [finding] = await findingsFor('amqp-connection.cjs');
     expect(finding).toMatchObject({ id: 'amqplib', severity: 'blocks', package: { name: 'amqplib' } });
     expect(finding.title).toMatch(/1 socket to 127\.0\.0\.1:5672, .*timer every 5 s/);
@@ -91,18 +79,19 @@ describe('culprit rules', () => {
 // `run` records creation stacks, so each finding points at the fixture's own line that opened
 // the client (marked `// blame:client`), not at the library's internals.
 describe('run mode: the app line that opened the client', () => {
-  const cases: Array<{ family: string; fixture: string; up: boolean; env?: () => Promise<Record<string, string>> }> = [
-    { family: 'mongodb', fixture: 'mongo-connected.cjs', up: true, env: async () => {
+  const cases: Array<{ family: string; fixture: string; server?: Need; env?: () => Promise<Record<string, string>> }> = [
+    { family: 'mongodb', fixture: 'mongo-connected.cjs', env: async () => {
       const peer = await startFixture('mongo-peer.cjs');
       return { MONGO_URL: `mongodb://127.0.0.1:${peer.ready.port}/?directConnection=true` };
     } },
-    { family: 'ioredis', fixture: 'redis-connected.cjs', up: servers.redis },
-    { family: 'pg', fixture: 'pg-pool-idle.cjs', up: servers.postgres },
-    { family: 'mysql2', fixture: 'mysql-pool.cjs', up: servers.mariadb },
-    { family: 'amqplib', fixture: 'amqp-connection.cjs', up: servers.rabbitmq },
+    { family: 'ioredis', fixture: 'redis-connected.cjs', server: 'redis' },
+    { family: 'pg', fixture: 'pg-pool-idle.cjs', server: 'postgres' },
+    { family: 'mysql2', fixture: 'mysql-pool.cjs', server: 'mariadb' },
+    { family: 'amqplib', fixture: 'amqp-connection.cjs', server: 'rabbitmq' },
   ];
-  for (const { family, fixture, up, env } of cases) {
-    it.skipIf(!up)(`${family}: ${fixture}`, async () => {
+  for (const { family, fixture, server, env } of cases) {
+    it(`${family}: ${fixture}`, async (ctx) => {
+      if (server) needs(ctx, server);
       const result = await runCli(['run', '--mercy', '1500ms', '--ready', 'log:^READY', '--format', 'json', '--', process.execPath, `fixtures/${fixture}`],
         { env: (await env?.()) ?? {} });
       expect(result.code).toBe(1);
@@ -212,7 +201,8 @@ describe('more libraries (run mode, real libraries)', () => {
     expect(finding.location).toMatchObject({ file: 'fixtures/mongo-srv.cjs', line: blamedLine('mongo-srv.cjs', 'client') });
   });
 
-  it.skipIf(!servers.redis)('node-redis: client never closed (real Redis)', async () => {
+  it('node-redis: client never closed (real Redis)', async (ctx) => {
+    needs(ctx, 'redis');
     const result = await runFixture('node-redis-connected.cjs');
     expect(result.code).toBe(1);
     const finding = result.json.findings.find((f: any) => f.id === 'node-redis');
@@ -247,7 +237,8 @@ describe('more libraries (run mode, real libraries)', () => {
     expect(finding.location).toMatchObject({ file: 'fixtures/cron-task.cjs', line: blamedLine('cron-task.cjs', 'cron') });
   });
 
-  it.skipIf(!servers.redis)('bullmq: a Worker never closed, its ioredis connections included (real Redis)', async () => {
+  it('bullmq: a Worker never closed, its ioredis connections included (real Redis)', async (ctx) => {
+    needs(ctx, 'redis');
     const result = await runFixture('bullmq-worker.cjs');
     expect(result.code).toBe(1);
     const finding = result.json.findings.find((f: any) => f.id === 'bullmq');

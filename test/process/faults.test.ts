@@ -1,10 +1,10 @@
 // Bad input and hostile situations: each gives one clear line and a documented exit code,
 // never a stack trace, and never harms the target.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isAlive, readStat } from '../../src/reach/proc.js';
-import { CLI, listeningPorts, runCli, startFixture, stop, waitUntilGone } from './helpers.js';
+import { CLI, listeningPorts, portIsFree, runCli, startFixture, stop, waitUntilGone } from './helpers.js';
+import { needs } from './needs.js';
 
 function expectOneLineError(result: { stderr: string; stdout: string }, pattern: RegExp): void {
   const lines = result.stderr.trim().split('\n');
@@ -35,7 +35,8 @@ describe('bad input', () => {
     expectOneLineError({ stderr, stdout: '' }, /is reload-doctor itself/);
   });
 
-  it('refuses a zombie', async () => {
+  it('refuses a zombie', async (ctx) => {
+    needs(ctx, 'python');
     // The forked child exits at once; its parent never waits for it (a shell might reap it
     // between two commands: that raced under load), so it stays a zombie.
     const script = 'import os, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(30)';
@@ -52,8 +53,8 @@ describe('bad input', () => {
     }
   });
 
-  it('cannot signal a process of another user → exit 3', async () => {
-    if (process.getuid?.() !== 0 || !existsSync('/usr/sbin/runuser')) return; // needs root to switch user
+  it('cannot signal a process of another user → exit 3', async (ctx) => {
+    needs(ctx, 'root');
     const app = await startFixture('forgotten-interval.mjs');
     const result = await runCli([String(app.pid)], { wrap: ['/usr/sbin/runuser', '-u', 'nobody', '--', process.execPath] });
     expect(result.code).toBe(3);
@@ -85,7 +86,8 @@ describe('bad input', () => {
 });
 
 describe('hard targets', () => {
-  it('a non-Node process: says so, probes it, shows threads and sockets from /proc', async () => {
+  it('a non-Node process: says so, probes it, shows threads and sockets from /proc', async (ctx) => {
+    needs(ctx, 'python');
     const app = await startFixture('python-term-ignorer.py');
     const result = await runCli([String(app.pid), '--mercy', '2s', '--json']);
     expect(result.code).toBe(1);
@@ -105,8 +107,8 @@ describe('hard targets', () => {
     expectOneLineError(result, /exited on its own while reload-doctor attached/);
   });
 
-  it('port 9229 held by another process: names the holder, falls back to /proc, still gives a verdict', async () => {
-    if (listeningPorts(process.pid).includes(9229)) return;
+  it('port 9229 held by another process: names the holder, falls back to /proc, still gives a verdict', async (ctx) => {
+    ctx.skip(!(await portIsFree(9229)), 'port 9229 is already taken on this machine: the test holds it itself');
     const holder = await startFixture('port-holder.cjs', {}, ['9229']);
     const app = await startFixture('forgotten-interval.mjs');
     const result = await runCli([String(app.pid), '--mercy', '2s', '--json']);

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/reach/proc.js';
 import { CLI, ROOT, blamedLine, blamedLines, freePort, processesMatching, runCli } from './helpers.js';
+import { needs } from './needs.js';
 
 const node = process.execPath;
 
@@ -159,7 +160,8 @@ describe('reload-doctor run', () => {
     expect(xml.match(/<failure /g)).toHaveLength(cases.length);
   });
 
-  it('diagnoses a non-Node service through /proc and kills it', async () => {
+  it('diagnoses a non-Node service through /proc and kills it', async (ctx) => {
+    needs(ctx, 'python');
     const result = await run(['--mercy', '1s', '--ready', 'log:^READY', '--format', 'json'], ['/usr/bin/python3', 'fixtures/python-term-ignorer.py']);
     expect(result.code).toBe(1);
     expect(result.json.target.runtime.kind).toBe('other');

@@ -1,15 +1,13 @@
 // Process trees: a uWSGI master and its workers (real uWSGI, gevent and pymongo 3: the story
 // this project comes from), a Node cluster primary, and a plain Python process with a thread.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readChildren } from '../../src/reach/proc.js';
 import { ROOT, blamedLine, portIsFree, runCli, startFixture, stop } from './helpers.js';
+import { needs } from './needs.js';
 
 const UWSGI = '/usr/bin/uwsgi';
-const haveUwsgi = existsSync(UWSGI) && existsSync('/usr/lib/uwsgi/plugins/gevent_python3_plugin.so');
-if (!haveUwsgi) console.warn('skipping the uWSGI tests: uWSGI with the python3 and gevent_python3 plugins is not installed (.ci/run installs them)');
 
 const started: ChildProcess[] = [];
 afterEach(async () => {
@@ -33,7 +31,8 @@ async function startUwsgi(ini: string, env: Record<string, string> = {}): Promis
   return { master: child.pid!, workers, log: () => log };
 }
 
-describe.skipIf(!haveUwsgi)('uWSGI + gevent + pymongo 3 (the seed)', () => {
+describe('uWSGI + gevent + pymongo 3 (the seed)', () => {
+  beforeEach((ctx) => needs(ctx, 'uwsgi'));
   it('gevent-wait-for-hub: names the stuck workers, explains, and looks before "NO MERCY"', async () => {
     const uwsgi = await startUwsgi('hang.ini');
     const result = await runCli([String(uwsgi.master), '--signal', 'SIGHUP', '--mercy', '10s', '--json']);
@@ -70,8 +69,8 @@ describe.skipIf(!haveUwsgi)('uWSGI + gevent + pymongo 3 (the seed)', () => {
     expect(members.filter((m: any) => !m.original).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('with a MongoDB peer on :27017, the worker\'s connection is named MongoDB', async () => {
-    if (!(await portIsFree(27017))) return console.warn('skipping: port 27017 is taken');
+  it('with a MongoDB peer on :27017, the worker\'s connection is named MongoDB', async (ctx) => {
+    ctx.skip(!(await portIsFree(27017)), 'port 27017 is taken: the MongoDB peer must listen there (the app connects to the default port)');
     await startFixture('mongo-peer.cjs', { PORT: '27017' });
     const uwsgi = await startUwsgi('hang.ini', { MONGO_URL: 'mongodb://127.0.0.1:27017/' });
     const result = await runCli([String(uwsgi.master), '--signal', 'SIGHUP', '--mercy', '10s', '--json']);
@@ -121,7 +120,8 @@ describe('Node cluster', () => {
 });
 
 describe('a plain Python process', () => {
-  it('a non-daemon thread that never ends keeps it alive after SIGINT: its threads are listed', async () => {
+  it('a non-daemon thread that never ends keeps it alive after SIGINT: its threads are listed', async (ctx) => {
+    needs(ctx, 'python');
     const app = await startFixture('python-thread.py');
     const result = await runCli([String(app.pid), '--signal', 'SIGINT', '--mercy', '1500ms', '--json']);
     expect(result.code).toBe(1);

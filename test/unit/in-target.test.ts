@@ -85,7 +85,9 @@ describe('in-target functions, rebuilt from their source text', () => {
   it('collectInTarget lists a live server and a ref\'d timer, and restores process.report.excludeNetwork', async () => {
     const server = net.createServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    const previous = process.report.excludeNetwork;
+    // excludeNetwork (Node ≥ 20.13) is missing from @types/node 20's ProcessReport.
+    const report = process.report as NodeJS.ProcessReport & { excludeNetwork?: boolean };
+    const previous = report.excludeNetwork;
     try {
       const { fn } = rebuild(collectHandles.collectInTarget);
       const { json, functions } = fn.call(undefined, null, null, 'reload-doctor.none');
@@ -95,7 +97,7 @@ describe('in-target functions, rebuilt from their source text', () => {
       expect(raw.nodeVersion).toBe(process.version);
       expect(raw.libuv.length).toBeGreaterThan(0);
       expect(functions.length).toBe(raw.functionNames.length);
-      expect(process.report.excludeNetwork).toBe(previous);
+      expect(report.excludeNetwork).toBe(previous);
     } finally {
       server.close();
     }

@@ -1,0 +1,46 @@
+// What some process tests need from the machine besides Node: real servers on their standard
+// loopback ports, Python, uWSGI, root. `.ci/run` provides all of it; on a machine without one,
+// the tests that need it are skipped with the reason, never failed.
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+
+function reachable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1', timeout: 1000 }, () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => { socket.destroy(); resolve(false); });
+  });
+}
+
+const WHAT = {
+  redis: 'a Redis server on 127.0.0.1:6379',
+  postgres: 'a PostgreSQL server on 127.0.0.1:5432 (trust auth, database test)',
+  mariadb: 'a MariaDB server on 127.0.0.1:3306 (root, empty password, database test)',
+  rabbitmq: 'a RabbitMQ server on 127.0.0.1:5672 (guest/guest)',
+  python: '/usr/bin/python3',
+  uwsgi: 'uWSGI with the python3 and gevent_python3 plugins, python3-gevent and python3-pymongo',
+  root: 'root and /usr/sbin/runuser (to act as another user)',
+} as const;
+
+export type Need = keyof typeof WHAT;
+
+const [redis, postgres, mariadb, rabbitmq] = await Promise.all([6379, 5432, 3306, 5672].map(reachable));
+const available: Record<Need, boolean> = {
+  redis, postgres, mariadb, rabbitmq,
+  python: existsSync('/usr/bin/python3'),
+  uwsgi: existsSync('/usr/bin/uwsgi') && existsSync('/usr/lib/uwsgi/plugins/gevent_python3_plugin.so'),
+  root: process.getuid?.() === 0 && existsSync('/usr/sbin/runuser'),
+};
+
+const missing = (Object.keys(WHAT) as Need[]).filter((need) => !available[need]);
+if (missing.length > 0) console.warn(`some process tests will be skipped: missing ${missing.map((need) => WHAT[need]).join('; ')} (.ci/run installs and starts them)`);
+
+export function have(need: Need): boolean {
+  return available[need];
+}
+
+/** Skips the running test, saying why, unless the machine has all of `needs`. */
+export function needs(context: { skip: (condition: boolean, note?: string) => void }, ...wanted: Need[]): void {
+  const absent = wanted.filter((need) => !available[need]);
+  context.skip(absent.length > 0, `needs ${absent.map((need) => WHAT[need]).join(' and ')} (.ci/run provides it)`);
+}
