@@ -1,5 +1,6 @@
-// Looking at what keeps a reached process alive: the inspector's snapshot when it answers,
-// else what /proc tells; then the rules' findings. The same look for every way in.
+// Looking at what keeps a reached process alive: the inspector's snapshot when a window onto
+// it opens and it answers, else what /proc tells; then the rules' findings. The same look for
+// every way in. The window is left open: the caller closes it (its last one, or not).
 import { performance } from 'node:perf_hooks';
 import { messageOf } from '../core/errors.js';
 import type { Finding, Snapshot, SnapshotContext } from '../core/types.js';
@@ -14,10 +15,8 @@ export interface LookOptions {
   since: number;
   /** The main thread is spinning: also take its JS stack. */
   busy?: boolean;
-  /** Started before the deadline, to keep Debugger.enable out of the time to the report. */
+  /** Script URLs learnt before the deadline, to keep Debugger.enable out of the time to the report. */
   catalog?: ScriptCatalog;
-  /** run mode keeps the NodeWorker domain on (it releases new workers). */
-  keepWorkerDomain?: boolean;
   /** What the process is part of (a uWSGI worker's master options, its wake-ups). */
   context?: SnapshotContext;
 }
@@ -36,10 +35,15 @@ export async function lookAt(reached: Reached, options: LookOptions): Promise<Lo
 async function snapshotOf(reached: Reached, options: LookOptions): Promise<Snapshot> {
   const { pid } = reached.target;
   const takenAt = () => Math.round(performance.now() - options.since);
-  const client = reached.client;
-  if (!client || client.isClosed) return takeProcSnapshot(pid, takenAt());
+  if (!reached.inspector) return takeProcSnapshot(pid, takenAt());
+  let client;
   try {
-    return await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog, keepWorkerDomain: options.keepWorkerDomain });
+    client = await reached.inspector.open();
+  } catch (error) {
+    return takeProcSnapshot(pid, takenAt(), [`the inspector did not answer: ${messageOf(error)}; showing what /proc tells`]);
+  }
+  try {
+    return await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog });
   } catch (error) {
     // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
     return takeProcSnapshot(pid, takenAt(), [`the inspector did not answer (${messageOf(error)}): the main thread is blocked in a synchronous call; showing what /proc tells`]);

@@ -1,11 +1,13 @@
 // The one shutdown check, whatever the way in: gather the facts the verdict needs, send the
 // signal and wait the mercy (probe), decide the verdict (a pure function), and if the process
 // is still alive, look at what holds it (inspect + explain). A mode only says how it reached
-// the process and what it does afterwards.
+// the process and what it does afterwards. A Node target's inspector is open only in two
+// short windows: before the signal, and at the deadline for the snapshot.
 import { bestEffort } from '../core/debug.js';
 import { formatDuration } from '../core/duration.js';
+import { messageOf } from '../core/errors.js';
 import type { Finding, Snapshot, TreeReport, UsageSample, Verdict } from '../core/types.js';
-import { startScriptCatalog } from '../inspect/script-catalog.js';
+import { ScriptCatalog } from '../inspect/script-catalog.js';
 import { runProbe } from '../probe/probe.js';
 import { dispositionOf, listensFor } from '../probe/signal-facts.js';
 import type { SignalChoice } from '../probe/signals.js';
@@ -22,10 +24,8 @@ export interface ShutdownPlan {
   signalPid?: number;
   /** Follow the target's workers and judge them too (a master). */
   followWorkers: boolean;
-  /** The signal that ended the target, when it is our own child (its exit status is ours to read). */
-  exitSignal?: () => Promise<string | null | undefined>;
-  /** run mode keeps the NodeWorker domain on (it releases new workers). */
-  keepWorkerDomain?: boolean;
+  /** The target is our own child: its exit (performance.now()), and the signal that ended it. */
+  child?: { exitedAt: Promise<number>; exitSignal: () => Promise<string | null | undefined> };
   /** Called about every 100 ms while waiting (a live countdown). */
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
 }
@@ -35,63 +35,74 @@ export interface ShutdownCheck {
   snapshot?: Snapshot;
   findings: Finding[];
   tree?: TreeReport;
-  /** The check's own warnings (no listener, ignored signal, a master's mercy, orphans). */
+  /** The check's own warnings (no listener, ignored signal, a master's mercy, orphans, the inspector). */
   warnings: string[];
   /** performance.now() when the signal went out. */
   signalledAt: number;
 }
 
-const CALL_TIMEOUT_MS = 3000;
-
 export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promise<ShutdownCheck> {
-  const { target, client } = reached;
+  const { target, inspector } = reached;
   const { pid } = target;
   const { signal, mercyMs } = plan;
   const who = target.reachedBy === 'spawn' ? 'the service' : `pid ${pid}`;
   const warnings: string[] = [];
-  // Started now, so that Debugger.enable is not part of the time from the mercy to the report.
-  const catalog = client ? await startScriptCatalog(client).catch(bestEffort('starting the script catalog')) : undefined;
-  let exited = false;
-  try {
-    const hadListener = await listensFor(client, signal);
-    const disposition = dispositionOf(target, signal);
-    if (hadListener === false) warnings.push(`${who} has no ${signal.name} listener: Node's default action kills it at once, dropping in-flight work`);
-    if (disposition === 'ignored') warnings.push(`${who} ignores ${signal.name}: it will not exit on it`);
-    await client?.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, CALL_TIMEOUT_MS).catch(bestEffort('asking to be told when the loop drains'));
+  const catalog = new ScriptCatalog();
 
-    const workers = plan.followWorkers ? planWorkers(pid, mercyMs, target.runtime.kind === 'node') : undefined;
-    warnings.push(...workers?.warnings ?? []);
-    const deadlineMs = workers?.lookAtMs ?? mercyMs;
-    const probe = await runProbe({
-      pid, signalPid: plan.signalPid, signal, mercyMs: deadlineMs, client, onTick: plan.onTick, settledEarly: workers && (() => workers.watch.reloaded()),
-    });
-    exited = probe.exited;
+  // The window reach opened: what the verdict needs to know, and the scripts' URLs (so that the
+  // deadline's window need not learn them again); closed before the signal. The inspector is
+  // not open during the mercy.
+  let hadListener: boolean | undefined;
+  if (inspector) {
     try {
-      // The master exited: its old workers still have until the mercy (they may be orphans now).
-      if (workers && probe.exited) await workers.watch.originalsGone(probe.signalledAt + mercyMs);
-      const atDeadline = workers && workersAtDeadline(workers, probe.signalledAt);
-      const facts: ShutdownFacts = {
-        signal: signal.name, mercyMs, deadlineMs, hadListener, disposition, samples: probe.samples,
-        exit: probe.exited ? { afterMs: probe.exitedAfterMs!, bySignal: await plan.exitSignal?.() } : undefined,
-        workers: atDeadline && { stuck: atDeadline.stuck, reloaded: atDeadline.reloaded, lastExitMs: atDeadline.lastExitMs, masterIsNode: target.runtime.kind === 'node' },
-      };
-      let verdict = decideVerdict(facts);
-      let look;
-      if (wantsSnapshot(verdict)) {
-        look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, keepWorkerDomain: plan.keepWorkerDomain });
-        if (!isAlive(pid)) verdict = decideVerdict({ ...facts, exit: { afterMs: await probe.lateExit } });
-      }
-      if (verdict.stuckWorkers && verdict.exitedAfterMs !== undefined) {
-        const n = verdict.stuckWorkers;
-        warnings.push(`pid ${pid} exited ${formatDuration(verdict.exitedAfterMs)} after ${signal.name} but left ${n} worker${n === 1 ? '' : 's'} running on ${n === 1 ? 'its' : 'their'} own (orphaned)`);
-      }
-      return { verdict, snapshot: look?.snapshot, findings: look?.findings ?? [], tree: atDeadline?.report, warnings, signalledAt: probe.signalledAt };
+      const client = await inspector.open();
+      hadListener = await listensFor(client, signal);
+      await catalog.learn(client).catch(bestEffort('learning the scripts'));
+    } catch (error) {
+      warnings.push(`${messageOf(error)}: the signal's listener is unknown`);
     } finally {
-      probe.stopWatching();
-      workers?.watch.stop();
+      warnings.push(...await inspector.close(false));
     }
+  }
+  const disposition = dispositionOf(target, signal);
+  const namespaceInit = (target.nsPid ?? pid) === 1;
+  if (hadListener === false && namespaceInit && signal.name !== 'SIGKILL') {
+    warnings.push(`${who} is pid 1 of its namespace (a container's main process) and has no ${signal.name} listener: the kernel does not apply ${signal.name}'s default action to it, so it ignores ${signal.name} until the manager kills it; add a handler, or run it under an init (docker run --init, tini)`);
+  } else if (hadListener === false) {
+    warnings.push(`${who} has no ${signal.name} listener: Node's default action kills it at once, dropping in-flight work`);
+  }
+  if (disposition === 'ignored') warnings.push(`${who} ignores ${signal.name}: it will not exit on it`);
+
+  const workers = plan.followWorkers ? planWorkers(pid, mercyMs, target.runtime.kind === 'node') : undefined;
+  warnings.push(...workers?.warnings ?? []);
+  const deadlineMs = workers?.lookAtMs ?? mercyMs;
+  const probe = await runProbe({
+    pid, signalPid: plan.signalPid, signal, mercyMs: deadlineMs, childExitedAt: plan.child?.exitedAt, onTick: plan.onTick, settledEarly: workers && (() => workers.watch.reloaded()),
+  });
+  try {
+    // The master exited: its old workers still have until the mercy (they may be orphans now).
+    if (workers && probe.exited) await workers.watch.originalsGone(probe.signalledAt + mercyMs);
+    const atDeadline = workers && workersAtDeadline(workers, probe.signalledAt);
+    const facts: ShutdownFacts = {
+      signal: signal.name, mercyMs, deadlineMs, hadListener, disposition, namespaceInit, samples: probe.samples,
+      exit: probe.exited ? { afterMs: probe.exitedAfterMs!, bySignal: await plan.child?.exitSignal() } : undefined,
+      workers: atDeadline && { stuck: atDeadline.stuck, reloaded: atDeadline.reloaded, lastExitMs: atDeadline.lastExitMs, masterIsNode: target.runtime.kind === 'node' },
+    };
+    let verdict = decideVerdict(facts);
+    let look;
+    if (wantsSnapshot(verdict)) {
+      // The deadline's window: the snapshot, then closed for good.
+      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog });
+      if (inspector) warnings.push(...await inspector.close(true));
+      if (!isAlive(pid)) verdict = decideVerdict({ ...facts, exit: { afterMs: await probe.lateExit } });
+    }
+    if (verdict.stuckWorkers && verdict.exitedAfterMs !== undefined) {
+      const n = verdict.stuckWorkers;
+      warnings.push(`pid ${pid} exited ${formatDuration(verdict.exitedAfterMs)} after ${signal.name} but left ${n} worker${n === 1 ? '' : 's'} running on ${n === 1 ? 'its' : 'their'} own (orphaned)`);
+    }
+    return { verdict, snapshot: look?.snapshot, findings: look?.findings ?? [], tree: atDeadline?.report, warnings, signalledAt: probe.signalledAt };
   } finally {
-    // A target that exited (or is exiting: it drained and we let go) has nothing to undo.
-    await catalog?.stop(!exited && isAlive(pid));
+    probe.stopWatching();
+    workers?.watch.stop();
   }
 }

@@ -97,9 +97,9 @@ export async function lookAtStuckNodeWorkers(report: TreeReport, useInspector: b
 
 async function lookAtNodeWorker(pid: number, useInspector: boolean, signalledAt: number): Promise<Pick<TreeMember, 'snapshot' | 'findings'>> {
   try {
-    const reached = await reachPid(pid, useInspector);
-    const { value, releaseWarning } = await withSession(reached, () => lookAt(reached, { since: signalledAt }));
-    const notes = [...reached.warnings, ...(releaseWarning ? [releaseWarning] : [])];
+    const reached = await reachPid(pid, { useInspector, idleMs: 5000 });
+    const { value, releaseWarnings } = await withSession(reached, () => lookAt(reached, { since: signalledAt }));
+    const notes = [...reached.warnings, ...releaseWarnings];
     return notes.length === 0 ? value : { ...value, snapshot: { ...value.snapshot, notes: [...value.snapshot.notes, ...notes] } };
   } catch (error) {
     const target: Target = { pid, runtime: { kind: 'node' }, command: readCmdline(pid).join(' '), reachedBy: 'attach' };

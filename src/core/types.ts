@@ -2,10 +2,15 @@
 // Plain data only, so every stage can be tested and serialised on its own, and so that rule
 // cases can replay snapshots recorded from real runs (test/snapshots/).
 
-export type Runtime = { kind: 'node'; version?: string } | { kind: 'other'; executable?: string };
+export type Runtime =
+  | { kind: 'node'; version?: string }
+  /** name: a JavaScript runtime that is not Node (Deno, Bun): read through /proc. */
+  | { kind: 'other'; executable?: string; name?: string };
 
 export interface Target {
   pid: number;
+  /** Its pid inside its own pid namespace, when that differs (a container): 1 for a container's main process. */
+  nsPid?: number;
   runtime: Runtime;
   command: string;
   cwd?: string;

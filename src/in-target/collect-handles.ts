@@ -28,7 +28,7 @@ export interface RawCollection {
 }
 
 /* eslint-disable */
-export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string): { json: string; functions: Function[] } {
+export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string): { json: string; functions: Function[] } {
   const functions: Function[] = [];
   const indexOfFunction = new Map<Function, number>();
   const remember = (fn: unknown): number[] => {
@@ -148,6 +148,8 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   }
 
   // Timers live in the timer lists, one list per duration; all of them share one libuv timer.
+  // reload-doctor's own watchdog (inspector-window.ts) is not the target's: left out.
+  const ourWatchdog = (globalThis as any)[Symbol.for(watchdogKey)]?.tick;
   if (timerListMap && typeof timerListMap === 'object') {
     const now = typeof timersBinding?.getLibuvNow === 'function' ? timersBinding.getLibuvNow() : undefined;
     for (const key of Object.keys(timerListMap)) {
@@ -156,6 +158,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
         const delay = timer._idleTimeout;
         const dueIn = now === undefined ? undefined : Math.max(0, Math.round(timer._idleStart + delay - now));
         const callback = timer._onTimeout;
+        if (callback !== undefined && callback === ourWatchdog) continue;
         items.push({
           type: 'timer', refed: typeof timer.hasRef === 'function' ? timer.hasRef() : true,
           owners: remember(callback),
@@ -188,7 +191,11 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
 
   const result: RawCollection = {
     items, libuv, cwd: process.cwd(), nodeVersion: process.version,
-    clusterWorker: (process as any).getBuiltinModule?.('node:cluster')?.isWorker === true,
+    // A cluster worker: cluster.isWorker, or on Node 18 (no getBuiltinModule) the internal
+    // module only a worker loads.
+    clusterWorker: typeof (process as any).getBuiltinModule === 'function'
+      ? (process as any).getBuiltinModule('node:cluster')?.isWorker === true
+      : ((process as any).moduleLoadList ?? []).includes('NativeModule internal/cluster/child'),
     creationStacks: creation ? (creation.full() ? 'full' : 'on') : undefined,
     functionNames: functions.map((fn) => fn.name),
   };

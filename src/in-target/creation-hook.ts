@@ -10,7 +10,7 @@
 // - Stacks are captured, not formatted: V8 formats `.stack` only when the report reads it.
 // - Records point at stacks, never at other records: a timer that re-arms itself forever (a
 //   driver heartbeat) cannot grow a chain.
-// - Promise hooks are switched off right after (see dropPromiseHooks): they cost more than
+// - Promise hooks are switched off right after (run-preload.ts): they cost more than
 //   everything else together on promise-heavy code, and we do not need them.
 // Self-contained, like everything in this folder: its source is sent as text.
 
@@ -18,11 +18,14 @@
 export const CREATION_KEY = 'reload-doctor.creation';
 
 /* eslint-disable */
+declare const require: (id: string) => any;
+
 export function installCreationHook(creationKey: string): string {
   const key = Symbol.for(creationKey);
   const store = globalThis as any;
   if (store[key]) return 'already installed';
-  const asyncHooks = (process as any).getBuiltinModule('node:async_hooks');
+  const load = (name: string) => (typeof (process as any).getBuiltinModule === 'function' ? (process as any).getBuiltinModule(name) : require(name));
+  const asyncHooks = load('node:async_hooks');
   const CAPTURED = new Set([
     'Timeout', 'TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'UDPWRAP', 'PROCESSWRAP',
     'FSEVENTWRAP', 'STATWATCHER', 'WORKER', 'MESSAGEPORT', 'SIGNALWRAP', 'TTYWRAP',

@@ -1,32 +1,18 @@
 // Creation stacks (`run` mode): the hook goes into each of the service's Node processes
-// before their first line (src/in-target/creation-hook.ts); at the deadline the stacks come
+// before their first line (src/in-target/creation-hook.ts, loaded by run-preload.ts); once the
+// service is ready it stops following ticks (settle); at the deadline the stacks come
 // out as V8's text, and this turns them into frames and picks the line a person should look
 // at: the first frame in the app's own code (not Node's, not node_modules). A handle created
 // inside another resource's callback (a library's timer re-armed in its socket's callback)
 // has no stack of its own: its creator's stands in.
 import { bestEffort } from '../core/debug.js';
-import { messageOf } from '../core/errors.js';
 import type { SourceLocation, StackFrame } from '../core/types.js';
-import { CREATION_KEY, installCreationHook, settleCreationHook } from '../in-target/creation-hook.js';
+import { CREATION_KEY, settleCreationHook } from '../in-target/creation-hook.js';
 import type { CdpClient } from '../reach/cdp-client.js';
-import { InTargetError, callInTarget } from '../reach/in-target-call.js';
+import { callInTarget } from '../reach/in-target-call.js';
 import type { LocationResolver } from './locations.js';
-import { dropPromiseHooks } from './promise-hooks.js';
 
 const CALL_TIMEOUT_MS = 5000;
-
-/** Installs the hook in a Node process paused at --inspect-brk; returns warnings. */
-export async function installCreationStacks(client: CdpClient, pid: number | undefined): Promise<string[]> {
-  try {
-    await callInTarget(client, installCreationHook, [CREATION_KEY], CALL_TIMEOUT_MS);
-  } catch (error) {
-    if (error instanceof InTargetError) return [`creation stacks are off in pid ${pid}: ${messageOf(error)}`];
-    throw error;
-  }
-  // Best effort: on any surprise in Node's internals the promise hooks simply stay on.
-  await dropPromiseHooks(client).catch(bestEffort('dropping the promise hooks'));
-  return [];
-}
 
 /** The service is ready: each hook stops following ticks (see creation-hook.ts). */
 export async function settleCreationStacks(clients: CdpClient[]): Promise<void> {

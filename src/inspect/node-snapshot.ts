@@ -6,6 +6,7 @@ import { settleWithin } from '../core/time.js';
 import type { Handle, HandleKind, Snapshot, SourceLocation } from '../core/types.js';
 import { collectInTarget, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
 import { CREATION_KEY } from '../in-target/creation-hook.js';
+import { WINDOW_KEY } from '../in-target/inspector-window.js';
 import { globalObject, timersEntryPoint } from '../in-target/process-facts.js';
 import { CdpTimeoutError, type CdpClient } from '../reach/cdp-client.js';
 import type { CallFrame, WorkerInfo } from '../reach/cdp-protocol.js';
@@ -13,7 +14,7 @@ import { referenceInTarget } from '../reach/in-target-call.js';
 import { creationOf } from './creation-stacks.js';
 import { LocationResolver } from './locations.js';
 import { closureVariables, internalProperties } from './scopes.js';
-import { startScriptCatalog, type ScriptCatalog } from './script-catalog.js';
+import { ScriptCatalog } from './script-catalog.js';
 
 const GROUP = 'reload-doctor';
 /** Short: a target that stops answering must not stall the report. */
@@ -21,30 +22,33 @@ const CALL_TIMEOUT_MS = 3000;
 
 export interface NodeSnapshotOptions {
   pid: number;
-  /** Started earlier (before the deadline) to keep Debugger.enable out of the report time. */
+  /** Script URLs learnt in an earlier window (before the signal): the debugger is turned on only for scripts it lacks. */
   catalog?: ScriptCatalog;
   /** The main thread is spinning: also take its JS stack. */
   busy: boolean;
-  /** run mode keeps the NodeWorker domain on (it releases new workers): leave it enabled. */
-  keepWorkerDomain?: boolean;
   startedAt: number;
 }
 
 export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotOptions): Promise<Snapshot> {
   const notes: string[] = [];
   let answering = true;
-  let ownCatalog: ScriptCatalog | undefined;
+  const catalog = options.catalog ?? new ScriptCatalog();
+  let debuggerOn: Promise<() => Promise<void>> | undefined;
+  // Turned on at most once: for the busy stack, or for a script the catalog does not know.
+  const urlOf = async (scriptId: string): Promise<string> => {
+    if (!catalog.urls.has(scriptId)) await (debuggerOn ??= catalog.enable(client));
+    return catalog.urls.get(scriptId) ?? '';
+  };
   try {
-    const catalog = options.catalog ?? (ownCatalog = await startScriptCatalog(client));
-    const scripts = catalog.urls;
-    const busyStack = options.busy ? await takeBusyStack(client, scripts, notes) : undefined;
+    if (options.busy) await (debuggerOn ??= catalog.enable(client));
+    const busyStack = options.busy ? await takeBusyStack(client, catalog.urls, notes) : undefined;
     const timers = await findTimerInternals(client);
     if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
     const { raw, functionIds } = await runCollector(client, timers);
     const resolver = new LocationResolver(raw.cwd, `/proc/${options.pid}/root`);
-    const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, scripts, resolver);
+    const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, urlOf, resolver);
     if (raw.creationStacks === 'full') notes.push('the service created more loop-keeping resources than creation stacks are kept for (200,000): the newest ones show their owner only');
-    const workers = await listWorkers(client, options.keepWorkerDomain === true, notes);
+    const workers = await listWorkers(client, notes);
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
     const fixedStack = busyStack?.map((frame) => ({
       functionName: frame.functionName,
@@ -67,7 +71,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     // A target that stopped answering gets them queued; closing the session undoes both anyway.
     const cleanup = Promise.all([
       client.send('Runtime.releaseObjectGroup', { objectGroup: GROUP }, CALL_TIMEOUT_MS).catch(bestEffort('releasing the snapshot references')),
-      ownCatalog?.stop(),
+      debuggerOn?.then((stop) => stop(), bestEffort('turning the debugger on')),
     ]);
     if (answering) await cleanup;
   }
@@ -114,6 +118,7 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
     timers ? { objectId: timers.timerListMap } : { value: null },
     timers?.binding ? { objectId: timers.binding } : { value: null },
     { value: CREATION_KEY },
+    { value: WINDOW_KEY },
   ];
   const anchor = timers?.timerListMap ?? (await referenceInTarget(client, globalObject, [], GROUP, CALL_TIMEOUT_MS)).objectId;
   const call = await client.send('Runtime.callFunctionOn', {
@@ -143,7 +148,7 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
  * to their next one. Most items settle in round one, which keeps the CDP calls few.
  */
 async function resolveOwners(
-  client: CdpClient, items: RawItem[], functionIds: Array<string | undefined>, names: string[], scripts: Map<string, string>, resolver: LocationResolver,
+  client: CdpClient, items: RawItem[], functionIds: Array<string | undefined>, names: string[], urlOf: (scriptId: string) => Promise<string>, resolver: LocationResolver,
 ): Promise<Array<SourceLocation | undefined>> {
   const locations = new Map<number, SourceLocation | undefined>();
   const locate = async (objectId: string | undefined, depth = 0): Promise<{ scriptId: string; lineNumber: number; columnNumber: number } | undefined> => {
@@ -155,7 +160,7 @@ async function resolveOwners(
   };
   const resolveAll = (indexes: number[]) => Promise.all(indexes.map(async (index) => {
     const position = await locate(functionIds[index]).catch(bestEffort(`locating the callback of resource ${index}`));
-    const url = position ? scripts.get(position.scriptId) ?? '' : '';
+    const url = position ? await urlOf(position.scriptId) : '';
     locations.set(index, position ? resolver.resolve(url, position.lineNumber, position.columnNumber, names[index]) : undefined);
   }));
   const owners: Array<SourceLocation | undefined> = items.map(() => undefined);
@@ -175,13 +180,12 @@ async function resolveOwners(
 }
 
 /** Workers hold no handle the main thread can list; NodeWorker announces each one. */
-async function listWorkers(client: CdpClient, keepEnabled: boolean, notes: string[]): Promise<WorkerInfo[]> {
+async function listWorkers(client: CdpClient, notes: string[]): Promise<WorkerInfo[]> {
   const workers: WorkerInfo[] = [];
   const onWorker = (params: { workerInfo: WorkerInfo }) => workers.push(params.workerInfo);
   client.on('NodeWorker.attachedToWorker', onWorker);
   try {
-    // Enabling announces the existing workers; if it is on already (run mode), only a fresh enable does.
-    if (keepEnabled) await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS);
+    // Enabling announces the existing workers.
     await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }, CALL_TIMEOUT_MS);
     // attachedToWorker events for existing workers follow the reply; give them a moment.
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -191,7 +195,7 @@ async function listWorkers(client: CdpClient, keepEnabled: boolean, notes: strin
     return [];
   } finally {
     client.off('NodeWorker.attachedToWorker', onWorker);
-    if (!keepEnabled) await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS).catch(bestEffort('disabling NodeWorker'));
+    await client.send('NodeWorker.disable', {}, CALL_TIMEOUT_MS).catch(bestEffort('disabling NodeWorker'));
   }
   return workers;
 }

@@ -11,6 +11,9 @@ import { wantsSnapshot } from '../probe/verdict.js';
 import { isAlive } from '../reach/proc.js';
 import { reachPid, withSession, type Reached } from '../reach/reached.js';
 
+/** The deadline's window comes at the mercy; past it by this much the target stops waiting for it. */
+const IDLE_MARGIN_MS = 5000;
+
 export interface AttachRequest {
   pid: number;
   signal: SignalChoice;
@@ -22,8 +25,9 @@ export interface AttachRequest {
 }
 
 export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
-  const reached = await reachPid(request.pid, request.useInspector);
-  const { value: { check, killedTarget }, releaseWarning } = await withSession(reached, async () => {
+  // The target puts its inspector settings back by itself if we do not come back within the mercy.
+  const reached = await reachPid(request.pid, { useInspector: request.useInspector, idleMs: request.mercyMs + IDLE_MARGIN_MS });
+  const { value: { check, killedTarget }, releaseWarnings } = await withSession(reached, async () => {
     const check = await checkShutdown(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, onTick: request.onTick });
     const killedTarget = request.kill && wantsSnapshot(check.verdict) && await killNow(reached);
     return { check, killedTarget };
@@ -38,16 +42,15 @@ export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
     snapshot: check.snapshot,
     findings: check.findings,
     tree,
-    warnings: [...reached.warnings, ...check.warnings, ...(releaseWarning ? [releaseWarning] : [])],
+    warnings: [...reached.warnings, ...check.warnings, ...releaseWarnings],
     exitCode: shutdownExitCode(check.verdict),
   });
 }
 
-/** SIGKILL, as the process manager would; our session is closed first (nothing left to ask). */
+/** SIGKILL, as the process manager would (our last window is closed by now). */
 async function killNow(reached: Reached): Promise<boolean> {
   const { pid } = reached.target;
   if (!isAlive(pid)) return false;
-  await reached.client?.close();
   process.kill(pid, 'SIGKILL');
   return true;
 }

@@ -7,8 +7,8 @@ import { lookAt } from '../check/look.js';
 import { reachPid, withSession } from '../reach/reached.js';
 
 export async function listHandles(pid: number, useInspector: boolean): Promise<Diagnosis> {
-  const reached = await reachPid(pid, useInspector);
-  const { value: look, releaseWarning } = await withSession(reached, () => lookAt(reached, { since: performance.now() }));
+  const reached = await reachPid(pid, { useInspector, idleMs: 5000 });
+  const { value: look, releaseWarnings } = await withSession(reached, () => lookAt(reached, { since: performance.now() }));
   // The user asked for the inspector on a Node target and we could not use it: exit 3.
   const missedInspector = useInspector && reached.target.runtime.kind === 'node' && look.snapshot.source !== 'inspector';
   return makeDiagnosis({
@@ -16,7 +16,7 @@ export async function listHandles(pid: number, useInspector: boolean): Promise<D
     target: reached.target,
     snapshot: look.snapshot,
     findings: look.findings,
-    warnings: [...reached.warnings, ...(releaseWarning ? [releaseWarning] : [])],
+    warnings: [...reached.warnings, ...releaseWarnings],
     exitCode: missedInspector ? EXIT.unreachable : EXIT.ok,
   });
 }

@@ -11,7 +11,7 @@ import { ServiceNotReadyError } from '../core/errors.js';
 import { shutdownExitCode } from '../core/exit-codes.js';
 import type { RunInfo, UsageSample } from '../core/types.js';
 import { checkShutdown } from '../check/shutdown.js';
-import { installCreationStacks, settleCreationStacks } from '../inspect/creation-stacks.js';
+import { settleCreationStacks } from '../inspect/creation-stacks.js';
 import { startExercise } from '../probe/exercise.js';
 import { describeReadySpec, waitUntilReady, type ReadySpec } from '../probe/ready.js';
 import type { SignalChoice } from '../probe/signals.js';
@@ -37,6 +37,9 @@ export interface RunRequest {
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
 }
 
+/** The deadline's window comes at the mercy; past it by this much the app stops waiting for it. */
+const IDLE_MARGIN_MS = 5000;
+
 /** After a clean exit the in-flight answer has arrived or never will: how long to give it. */
 const IN_FLIGHT_GRACE_MS = 1000;
 
@@ -44,7 +47,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
   const lineListeners = new Set<(line: string) => void>();
   const service = new Service({
     command: request.command,
-    prepare: request.creationStacks === false ? undefined : installCreationStacks,
+    creationStacks: request.creationStacks,
     onLine(stream, line) {
       request.onServiceLine(stream, line);
       for (const listener of lineListeners) listener(line);
@@ -58,20 +61,26 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       return () => lineListeners.delete(listener);
     });
     const readyAfterMs = Math.round(performance.now() - startedAt);
-    await service.settled();
-    await settleCreationStacks(service.sessions.map((session) => session.client));
+    // A first window: who the app is, and its creation hook stops following ticks (it is ready).
+    const reached = await reachService(service, request.command, request.mercyMs + IDLE_MARGIN_MS);
+    const earlyWarnings: string[] = [];
+    if (reached.inspector) {
+      await settleCreationStacks([await reached.inspector.open()]);
+      // No window stays open while the service runs on (--hold: your own traffic).
+      if (request.holdMs) earlyWarnings.push(...await reached.inspector.close(false));
+    }
     if (request.holdMs) await hold(service, request.holdMs);
-    const reached = await reachService(service, request.command);
     const exercise = request.exercise ? await startExercise(request.exercise) : undefined;
 
     // The signal goes to the process we started, as `docker stop` does; the shutdown is over
     // when the app is gone (a wrapper like npm may exit first and leave it running).
     const watched = reached.target.pid;
+    const ownChild = watched === service.pid;
     const check = await checkShutdown(reached, {
-      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: false, keepWorkerDomain: true, onTick: request.onTick,
-      exitSignal: async () => (watched === service.pid ? (await service.exited).signal : undefined),
+      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: false, onTick: request.onTick,
+      child: ownChild ? { exitedAt: service.exited.then((exit) => exit.at), exitSignal: async () => (await service.exited).signal } : undefined,
     });
-    const warnings = [...reached.warnings, ...check.warnings];
+    const warnings = [...reached.warnings, ...earlyWarnings, ...check.warnings, ...await reached.release()];
     const wrapperExit = watched !== service.pid ? service.hasExited : undefined;
     if (wrapperExit && aliveAtDeadline(check.verdict)) {
       warnings.push(`${basename(request.command[0]!)} (pid ${service.pid}) exited ${formatDuration(wrapperExit.at - check.signalledAt)} after ${request.signal.name} and left the app (pid ${watched}) running; the app probably never got the signal (npm and shells do not pass it on). As a container's main process it would take the app down with SIGKILL: start the app directly (CMD ["node", "server.js"], sh -c "exec node server.js") or under an init that forwards signals (tini, dumb-init)`);
@@ -87,8 +96,8 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
     const exit = service.hasExited;
     const ended = await endTree(service, watched);
     const run: RunInfo = {
-      command: request.command.join(' '), servicePid: service.pid, appPid: service.app()?.pid ?? (reached.client ? watched : undefined), readyAfterMs, readyBy,
-      creationStacks: reached.client !== undefined && request.creationStacks !== false,
+      command: request.command.join(' '), servicePid: service.pid, appPid: reached.target.runtime.kind === 'node' ? watched : undefined, readyAfterMs, readyBy,
+      creationStacks: reached.target.runtime.kind === 'node' && request.creationStacks !== false,
       exit: exit && { code: exit.code, signal: exit.signal }, exercise: exerciseReport, leftBehind: ended.leftBehind, killedPids: ended.killedPids,
     };
     return makeDiagnosis({
@@ -119,12 +128,7 @@ async function becomeReady(service: Service, request: RunRequest, onLine: (l: (l
   });
   const aborted = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true }));
   try {
-    const context = {
-      rootPid: service.pid,
-      ignoredPorts: () => service.inspectorPorts,
-      ignoredPid: (pid: number) => service.isPausedByUs(pid),
-      onLine,
-    };
+    const context = { rootPid: service.pid, onLine };
     return await Promise.race([waitUntilReady(request.ready, context, abort.signal), exited, aborted]);
   } finally {
     clearTimeout(timeout);

@@ -1,11 +1,8 @@
-// Notices the target's exit within a few ms, by three routes (first one wins):
-// - the inspector says the loop drained ("Waiting for the debugger to disconnect..."): the
-//   process waits for us, so we close our socket and it is gone 3-8 ms later;
-// - our inspector socket closes (the process died);
-// - /proc/<pid>/stat disappears or shows a zombie (polled: kill(pid, 0) succeeds on zombies).
+// Notices the target's exit within a few ms, with no inspector open during the mercy:
+// - our own child (`run`): its exit event, at once;
+// - any other process: /proc/<pid>/stat disappears or shows a zombie, polled every 5 ms
+//   (kill(pid, 0) succeeds on zombies). Measured: ~2.9 % of one core while it polls.
 import { performance } from 'node:perf_hooks';
-import { bestEffort } from '../core/debug.js';
-import type { CdpClient } from '../reach/cdp-client.js';
 import { isAlive } from '../reach/proc.js';
 
 export interface ExitWatch {
@@ -14,11 +11,10 @@ export interface ExitWatch {
   stop(): void;
 }
 
-const POLL_MS = 10;
+const POLL_MS = 5;
 
-export function watchExit(pid: number, client?: CdpClient): ExitWatch {
+export function watchExit(pid: number, childExitedAt?: Promise<number>): ExitWatch {
   let timer: NodeJS.Timeout | undefined;
-  let stopClosedWatch: (() => void) | undefined;
   let done = false;
   let resolveExit!: (at: number) => void;
   const exited = new Promise<number>((resolve) => { resolveExit = resolve; });
@@ -32,21 +28,10 @@ export function watchExit(pid: number, client?: CdpClient): ExitWatch {
     if (!isAlive(pid)) return finish(performance.now());
     timer = setTimeout(poll, POLL_MS);
   };
-  const onDrained = () => {
-    const at = performance.now();
-    client?.close().catch(bestEffort('closing our session to let the drained target go'));
-    finish(at);
-  };
-  const onSocketClosed = () => {
-    if (!isAlive(pid)) finish(performance.now());
-  };
   function stop() {
     clearTimeout(timer);
-    client?.off('NodeRuntime.waitingForDisconnect', onDrained);
-    stopClosedWatch?.();
   }
-  client?.on('NodeRuntime.waitingForDisconnect', onDrained);
-  stopClosedWatch = client?.onClosed(onSocketClosed);
+  void childExitedAt?.then(finish, () => {});
   poll();
   return { exited, stop };
 }

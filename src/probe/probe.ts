@@ -3,7 +3,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReachError } from '../core/errors.js';
-import type { CdpClient } from '../reach/cdp-client.js';
 import type { UsageSample } from '../core/types.js';
 import { watchExit } from './exit-watch.js';
 import { startSampler } from './sampler.js';
@@ -16,7 +15,8 @@ export interface ProbeOptions {
   signalPid?: number;
   signal: SignalChoice;
   mercyMs: number;
-  client?: CdpClient;
+  /** The target is our own child: when it exited (performance.now()), from its exit event. */
+  childExitedAt?: Promise<number>;
   /** Ends the wait before the mercy (a master whose workers were all replaced will not exit). */
   settledEarly?: () => boolean;
   /** Called about every 100 ms while waiting (for a live countdown). */
@@ -35,9 +35,9 @@ export interface ProbeResult {
 }
 
 export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
-  const { pid, signal, mercyMs, client, onTick } = options;
+  const { pid, signal, mercyMs, onTick } = options;
   const signalPid = options.signalPid ?? pid;
-  const watch = watchExit(pid, client);
+  const watch = watchExit(pid, options.childExitedAt);
   const signalledAt = performance.now();
   const sampler = startSampler(pid, signalledAt);
   try {

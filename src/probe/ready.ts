@@ -60,10 +60,6 @@ export function describeReadySpec(spec: ReadySpec): string {
 
 export interface ReadyContext {
   rootPid: number;
-  /** Ports that are ours (the inspectors), never the service's. */
-  ignoredPorts: () => Set<number>;
-  /** Processes whose ports are not the service's yet (paused at our inspector). */
-  ignoredPid: (pid: number) => boolean;
   /** Subscribes to the service's output lines; returns the unsubscribe. */
   onLine: (listener: (line: string) => void) => () => void;
 }
@@ -102,10 +98,8 @@ export async function waitUntilReady(spec: ReadySpec, context: ReadyContext, sig
 }
 
 function firstListeningPort(context: ReadyContext): number | undefined {
-  const ignored = context.ignoredPorts();
   for (const pid of [context.rootPid, ...descendantsOf(context.rootPid)]) {
-    if (context.ignoredPid(pid)) continue;
-    const row = listeningTcp(pid).find((r) => !ignored.has(r.localPort));
+    const row = listeningTcp(pid)[0];
     if (row) return row.localPort;
   }
   return undefined;

@@ -16,6 +16,11 @@ export interface ShutdownFacts {
   hadListener?: boolean;
   /** The signal's disposition from /proc (non-Node targets). */
   disposition?: Disposition;
+  /**
+   * Pid 1 of its pid namespace (a container's main process): the kernel never applies a
+   * signal's default action to it, so with no listener it ignores the signal.
+   */
+  namespaceInit?: boolean;
   /** The watched process exited: when, and the signal that ended it when known (our own child). */
   exit?: { afterMs: number; bySignal?: string | null };
   samples: UsageSample[];
@@ -54,7 +59,8 @@ export function decideVerdict(facts: ShutdownFacts): Verdict {
   if (stuck > 0 && !workers!.masterIsNode) return verdict('still-alive', { stuckWorkers: stuck });
   // It made it out while we were looking: later than the mercy, but not stuck.
   if (exit) return verdict('exited-late', { exitedAfterMs: Math.round(exit.afterMs) });
-  return verdict(facts.disposition === 'ignored' ? 'ignored' : 'still-alive', { busy: looksBusy(facts.samples) });
+  const ignores = facts.disposition === 'ignored' || (facts.namespaceInit === true && facts.hadListener === false);
+  return verdict(ignores ? 'ignored' : 'still-alive', { busy: looksBusy(facts.samples) });
 }
 
 /**

@@ -2,6 +2,7 @@
 // Every call has a client-side timeout: a target blocked in a synchronous native call
 // (execSync, a native addon) accepts our messages but answers none of them.
 import { EventEmitter } from 'node:events';
+import net from 'node:net';
 import WebSocket from 'ws';
 import type { EventName, Events, Method, ParamsOf, ResultOf } from './cdp-protocol.js';
 
@@ -48,9 +49,11 @@ export class CdpClient {
     socket.on('error', () => this.onClose());
   }
 
-  static connect(url: string, timeoutMs: number): Promise<CdpClient> {
+  /** `through`: a Unix socket that leads to the inspector (a relay in the target's network namespace). */
+  static connect(url: string, timeoutMs: number, through?: { socketPath: string }): Promise<CdpClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30 });
+      const createConnection = through ? () => net.connect(through.socketPath) : undefined;
+      const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30, createConnection });
       const timer = setTimeout(() => {
         socket.terminate();
         reject(new CdpTimeoutError('connect', timeoutMs));

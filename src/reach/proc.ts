@@ -79,6 +79,22 @@ export function readEnvironVariable(pid: number, name: string): string | undefin
   return text.split('\0').find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
 }
 
+/** The executable of a process, as its own mount namespace names it (" (deleted)" dropped). */
+export function readExecutable(pid: number): string | undefined {
+  return readLink(`/proc/${pid}/exe`)?.replace(/ \(deleted\)$/, '');
+}
+
+/** Its pids from the outermost pid namespace (ours, usually) to its own: [12345, 1] in a container. */
+export function readNsPids(pid: number): number[] {
+  const nspid = readStatusFields(pid).get('NSpid');
+  return nspid ? nspid.split(/\s+/).map(Number).filter(Number.isInteger) : [];
+}
+
+/** The namespace a process lives in ("net:[4026531840]"), to compare with ours. */
+export function namespaceOf(pid: number | 'self', kind: 'net' | 'pid' | 'mnt'): string | undefined {
+  return readLink(`/proc/${pid}/ns/${kind}`);
+}
+
 export function readLink(path: string): string | undefined {
   try {
     return readlinkSync(path);
@@ -256,4 +272,26 @@ export function voluntarySwitches(pid: number): number | undefined {
     seen = true;
   }
   return seen ? total : undefined;
+}
+
+export interface ThreadWait {
+  /** R running, S sleeping, D disk sleep, T stopped, … */
+  state: string;
+  /** The system call it waits in (epoll_wait, futex, wait4, …), when it waits in one. */
+  syscall?: string;
+  /** The call's first argument: for epoll_wait, the epoll fd (which event loop it waits on). */
+  firstArg?: number;
+}
+
+/** What a thread is doing right now (the main thread: tid = pid). */
+export function threadWait(pid: number, tid = pid): ThreadWait | undefined {
+  const stat = readStat(pid, tid);
+  if (!stat) return undefined;
+  const fields = readText(`/proc/${pid}/task/${tid}/syscall`)?.trim().split(' ') ?? [];
+  const number = Number(fields[0]);
+  return {
+    state: stat.state,
+    syscall: Number.isInteger(number) && fields.length > 1 ? (SYSCALL_NAMES[number] ?? `syscall ${number}`) : undefined,
+    firstArg: fields[1]?.startsWith('0x') ? parseInt(fields[1], 16) : undefined,
+  };
 }

@@ -1,34 +1,28 @@
-// `run` mode's reach: start the service with every Node process in it paused on an ephemeral
-// inspector port (--inspect-brk=127.0.0.1:0), let the caller prepare each one while it is
-// paused (run installs the creation-stack hook), then let it run. So every handle the app
-// creates can have a creation stack from its first line.
-// Wrappers (npm start, npx, yarn) pass NODE_OPTIONS down to the app's Node process; the
-// wrapper's own Node process is released and left alone, never diagnosed.
+// `run` mode's reach: start the service with a small file loaded before the first line of every
+// Node process in it (--require; through NODE_OPTIONS for wrappers such as npm start). That
+// file (in-target/run-preload.ts) reports each process to us, installs the creation-stack hook
+// in the app, and makes any later SIGUSR1 open the inspector on an ephemeral port. No
+// inspector is open while the service runs: reload-doctor opens one only at the deadline.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { bestEffort } from '../core/debug.js';
-import { ReachError, messageOf } from '../core/errors.js';
-import { CdpClient } from './cdp-client.js';
-import { descendantsOf, killTree } from './descendants.js';
-import { isAlive, listeningTcp, readCmdline, readEnvironVariable } from './proc.js';
+import { ReachError } from '../core/errors.js';
+import { CREATION_KEY, installCreationHook } from '../in-target/creation-hook.js';
+import { emptyPromiseHookLists } from '../in-target/promise-hook-lists.js';
+import { startUnderRun, type RunPreloadConfig } from '../in-target/run-preload.js';
+import { killTree } from './descendants.js';
+import { isAlive } from './proc.js';
 import { isNodeExecutable } from './target.js';
 
-const INSPECT_FLAG = '--inspect-brk=127.0.0.1:0';
-const CALL_TIMEOUT_MS = 5000;
-/** What Node's inspector prints on stderr: ours, not the service's output. */
+/** What Node's inspector prints on stderr when our windows open and close: ours, not the service's. */
 const INSPECTOR_NOISE = [
   /^Debugger listening on ws:\/\//, /^For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector/,
   /^Debugger attached\.$/, /^Waiting for the debugger to disconnect\.\.\.$/, /^Debugger ending on ws:\/\//,
 ];
-
-export interface NodeSession {
-  pid: number;
-  port: number;
-  command: string[];
-  client: CdpClient;
-}
 
 export interface ServiceExit {
   code: number | null;
@@ -37,40 +31,49 @@ export interface ServiceExit {
   at: number;
 }
 
+/** A Node process of the service, as its preload reported it. */
+export interface ServiceProcess {
+  pid: number;
+  ppid: number;
+  argv: string[];
+  /** npm, npx, yarn, pnpm, corepack: they run the app, they are not it. */
+  manager: boolean;
+  /** The creation-stack hook: "installed", "off", or why it failed. */
+  hook: string;
+}
+
 export interface ServiceOptions {
   command: string[];
-  /**
-   * Called for each of the service's own Node processes (not a package manager) while it is
-   * paused before its first line; returns warnings. What it turns on stays for the service's life.
-   */
-  prepare?: (client: CdpClient, pid: number | undefined) => Promise<string[]>;
-  /** Every line the service writes (inspector noise removed). */
+  /** Install the creation-stack hook (default true); off, the service runs at full speed. */
+  creationStacks?: boolean;
+  /** Every line the service writes (the inspector's own lines left out). */
   onLine(stream: 'stdout' | 'stderr', line: string): void;
 }
 
 export class Service {
   readonly child: ChildProcess;
   readonly exited: Promise<ServiceExit>;
-  /** Sessions to the service's own Node processes (wrappers excluded), oldest first. */
-  readonly sessions: NodeSession[] = [];
-  /** Problems attaching to one of the tree's Node processes; reported, never fatal. */
-  readonly warnings: string[] = [];
-  /** Every inspector port the tree announced: ours, never the service's own ports. */
-  readonly inspectorPorts = new Set<number>();
-  private readonly pending = new Set<Promise<void>>();
-  private readonly prepare: ServiceOptions['prepare'];
-  /** Node processes of the tree we have attached to and let run (wrappers included). */
-  private readonly released = new Set<number>();
+  private readonly dir: string;
+  private readonly reportFile: string;
+  private reportOffset = 0;
+  private reportRest = '';
+  private readonly processes: ServiceProcess[] = [];
   private exit?: ServiceExit;
 
   constructor(options: ServiceOptions) {
-    this.prepare = options.prepare;
     const [file, ...args] = options.command;
+    // Ours alone (mode 0700): the preload and the processes' reports.
+    this.dir = mkdtempSync(join(tmpdir(), 'reload-doctor-run-'));
+    this.reportFile = join(this.dir, 'processes.jsonl');
+    writeFileSync(this.reportFile, '');
+    const preload = join(this.dir, 'preload.cjs');
+    writeFileSync(preload, preloadSource(), { mode: 0o600 });
+    const config: RunPreloadConfig = { report: this.reportFile, creationStacks: options.creationStacks !== false, creationKey: CREATION_KEY };
+    const env: NodeJS.ProcessEnv = { ...process.env, RELOAD_DOCTOR_RUN: JSON.stringify(config) };
     const direct = isNodeExecutable(file!);
-    const env = { ...process.env };
-    if (!direct) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${INSPECT_FLAG}`.trim();
+    if (!direct) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${quoteForNodeOptions(preload)}`.trim();
     // Its own process group, so the whole tree can be killed at once.
-    this.child = spawn(file!, direct ? [INSPECT_FLAG, ...args] : args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(file!, direct ? ['--require', preload, ...args] : args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve, reject) => {
       this.child.once('error', (error) => reject(new ReachError(`could not start ${file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })));
       this.child.once('exit', (code, signal) => {
@@ -81,12 +84,7 @@ export class Service {
     this.exited.catch(bestEffort('starting the service (reported where the exit is awaited)'));
     for (const stream of ['stdout', 'stderr'] as const) {
       createInterface({ input: this.child[stream]!, crlfDelay: Infinity }).on('line', (line) => {
-        const inspector = /^Debugger listening on (ws:\/\/\S+)/.exec(line);
-        if (inspector && stream === 'stderr') {
-          this.inspectorPorts.add(Number(new URL(inspector[1]!).port));
-          this.track(this.attach(inspector[1]!));
-        }
-        if (!INSPECTOR_NOISE.some((noise) => noise.test(line))) options.onLine(stream, line);
+        if (stream === 'stdout' || !INSPECTOR_NOISE.some((noise) => noise.test(line))) options.onLine(stream, line);
       });
     }
   }
@@ -99,104 +97,83 @@ export class Service {
     return this.exit;
   }
 
-  /**
-   * A Node process started with our --inspect-brk that we have not released yet: it is paused
-   * before its first line, and the only port it listens on is its inspector.
-   */
-  isPausedByUs(pid: number): boolean {
-    if (this.released.has(pid)) return false;
-    const words = [...readCmdline(pid), readEnvironVariable(pid, 'NODE_OPTIONS') ?? ''];
-    return words.some((word) => word.includes(INSPECT_FLAG));
+  /** The service's Node processes that have started their first line, in the order they did. */
+  nodeProcesses(): ServiceProcess[] {
+    this.readReports();
+    return this.processes;
   }
 
-  /** The app: the first Node process of the tree that is not a package manager. */
-  app(): NodeSession | undefined {
-    return this.sessions.find((session) => isAlive(session.pid));
+  /** The app: the first Node process of the tree that is not a package manager, still alive. */
+  app(): ServiceProcess | undefined {
+    return this.nodeProcesses().find((entry) => !entry.manager && isAlive(entry.pid));
   }
 
-  /** Waits until every inspector announced so far has been attached and released. */
-  async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  /** Problems preparing the app (the creation hook could not go in). */
+  warnings(): string[] {
+    return this.nodeProcesses().filter((entry) => !entry.manager && /^failed/.test(entry.hook))
+      .map((entry) => `creation stacks are off in pid ${entry.pid}: ${entry.hook}`);
+  }
+
+  /** A command line without what we added to it (the --require of our preload). */
+  withoutOurFlags(argv: string[]): string[] {
+    return argv.filter((word, index) => !(word === '--require' && argv[index + 1]?.startsWith(this.dir)) && !word.startsWith(this.dir));
   }
 
   /** SIGKILL the whole tree; returns pids that survived (none, normally). */
   async kill(): Promise<number[]> {
-    await Promise.all(this.sessions.map((session) => session.client.close()));
-    if (this.child.pid === undefined) return []; // it never started
-    return killTree(this.pid, this.pid);
+    const survivors = this.child.pid === undefined ? [] : await killTree(this.pid, this.pid);
+    rmSync(this.dir, { recursive: true, force: true });
+    return survivors;
   }
 
-  private track(work: Promise<void>): void {
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
-  }
-
-  /** A Node process of the tree is paused waiting for us: hook it, release it. */
-  private async attach(url: string): Promise<void> {
-    const port = Number(new URL(url).port);
-    let client: CdpClient;
+  private readReports(): void {
+    let fd: number;
     try {
-      client = await CdpClient.connect(url, CALL_TIMEOUT_MS);
+      fd = openSync(this.reportFile, 'r');
     } catch (error) {
-      this.warnings.push(`could not attach to the Node process on inspector port ${port}: ${messageOf(error)}`);
+      bestEffort('reading the service processes report')(error);
       return;
     }
-    const pid = await this.pidListeningOn(port);
-    const command = pid ? readCmdline(pid) : [];
-    const wrapper = isPackageManager(command);
     try {
-      if (!wrapper) {
-        if (this.prepare) this.warnings.push(...await this.prepare(client, pid));
-        // A drained loop waits for the debugger to go away: never hold an exit up.
-        client.on('NodeRuntime.waitingForDisconnect', () => void client.close());
-        await client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }, CALL_TIMEOUT_MS);
+      const buffer = Buffer.alloc(64 * 1024);
+      for (let read = readSync(fd, buffer, 0, buffer.length, this.reportOffset); read > 0; read = readSync(fd, buffer, 0, buffer.length, this.reportOffset)) {
+        this.reportOffset += read;
+        this.reportRest += buffer.subarray(0, read).toString('utf8');
       }
-      await releaseWorkers(client);
-      await client.send('Runtime.runIfWaitingForDebugger', {}, CALL_TIMEOUT_MS);
-    } catch (error) {
-      this.warnings.push(`could not prepare the Node process on inspector port ${port}: ${messageOf(error)}`);
+    } finally {
+      closeSync(fd);
     }
-    if (pid) this.released.add(pid);
-    if (wrapper || !pid) {
-      await client.close();
-      return;
-    }
-    this.sessions.push({ pid, port, command, client });
-  }
-
-  private async pidListeningOn(port: number): Promise<number | undefined> {
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      for (const pid of [this.pid, ...descendantsOf(this.pid)]) {
-        if (listeningTcp(pid).some((row) => row.localPort === port)) return pid;
+    const lines = this.reportRest.split('\n');
+    this.reportRest = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        this.processes.push(JSON.parse(line) as ServiceProcess);
+      } catch (error) {
+        bestEffort('a line of the service processes report')(error);
       }
-      await sleep(10);
     }
-    return undefined;
   }
 }
 
-/**
- * A process started with --inspect-brk starts each worker thread paused too, waiting for a
- * debugger (a pino transport, a piscina pool would never run). Through the NodeWorker domain
- * every worker, now and later, is let go at once and left alone.
- */
-async function releaseWorkers(client: CdpClient): Promise<void> {
-  client.on('NodeWorker.attachedToWorker', (event) => {
-    // Sent whatever `waitingForDebugger` says: Node 20 reports false for a worker that waits.
-    const message = JSON.stringify({ id: 1, method: 'Runtime.runIfWaitingForDebugger' });
-    void client.send('NodeWorker.sendMessageToWorker', { sessionId: event.sessionId, message }, CALL_TIMEOUT_MS)
-      .catch(bestEffort('releasing a worker thread paused at start'))
-      .then(() => client.send('NodeWorker.detach', { sessionId: event.sessionId }, CALL_TIMEOUT_MS))
-      .catch(bestEffort('detaching from a worker thread'));
-  });
-  await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }, CALL_TIMEOUT_MS);
+/** The file loaded with --require: the in-target functions, as their own source text. */
+function preloadSource(): string {
+  const load = "(id) => (typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule(id) : require(id))";
+  return [
+    "'use strict';",
+    '// Written by reload-doctor run; loaded before the first line of each Node process of the service.',
+    `(${startUnderRun.toString()})(${load}, ${installCreationHook.toString()}, ${emptyPromiseHookLists.toString()});`,
+    '',
+  ].join('\n');
 }
 
+/** NODE_OPTIONS splits on spaces; a path with spaces or quotes goes in double quotes. */
+function quoteForNodeOptions(path: string): string {
+  return /[\s"\\]/.test(path) ? `"${path.replace(/["\\]/g, '\\$&')}"` : path;
+}
 
 /** npm, npx, yarn, pnpm and corepack run the app; they are not the app. */
 export function isPackageManager(command: string[]): boolean {
   const script = command.find((word, index) => index > 0 && !word.startsWith('-')) ?? '';
   return /(^|\/)(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack)(-cli)?(\.c?js)?$/.test(script)
-    || /\/node_modules\/(npm|yarn|pnpm|corepack)\/bin\//.test(script)
     || /\/node_modules\/(npm|yarn|pnpm|corepack)\//.test(script);
 }

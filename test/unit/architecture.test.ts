@@ -20,6 +20,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   check: ['core', 'reach', 'probe', 'inspect', 'explain'],
   modes: ['core', 'reach', 'probe', 'inspect', 'check'],
   cli: ['core', 'reach', 'probe', 'modes', 'report'],
+  guardian: ['core', 'reach'],
 };
 
 interface Import { from: string; to: string; typeOnly: boolean; text: string }

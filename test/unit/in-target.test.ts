@@ -2,14 +2,20 @@
 // must be self-contained. Each function is rebuilt here from its toString() in a fresh vm
 // context that holds only what a Node process has as globals, and run: a reference to
 // anything outside its own body (an import, a helper, a module constant) fails here.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as collectHandles from '../../src/in-target/collect-handles.js';
 import * as creationHook from '../../src/in-target/creation-hook.js';
+import * as inspectorWindow from '../../src/in-target/inspector-window.js';
 import * as processFacts from '../../src/in-target/process-facts.js';
 import * as promiseHookLists from '../../src/in-target/promise-hook-lists.js';
+import * as runPreload from '../../src/in-target/run-preload.js';
 
 /** A fresh context with a Node process's globals only, and the function rebuilt inside it. */
 function rebuild<F extends (...args: any[]) => unknown>(fn: F): { fn: F; context: vm.Context } {
@@ -17,13 +23,13 @@ function rebuild<F extends (...args: any[]) => unknown>(fn: F): { fn: F; context
   return { fn: vm.runInContext(`(${fn.toString()})`, context) as F, context };
 }
 
-const modules = { collectHandles, creationHook, processFacts, promiseHookLists };
+const modules = { collectHandles, creationHook, inspectorWindow, processFacts, promiseHookLists, runPreload };
 const exportedFunctions = Object.values(modules).flatMap((m) => Object.entries(m).filter(([, value]) => typeof value === 'function').map(([name]) => name));
 const rebuilt = new Set<string>();
 
 describe('in-target functions, rebuilt from their source text', () => {
-  it('describeProcess, signalListenerCount, globalObject, timersEntryPoint, promiseHooksEntryPoint', () => {
-    expect(rebuild(processFacts.describeProcess).fn()).toEqual({ version: process.version });
+  it('describeProcess, signalListenerCount, globalObject, timersEntryPoint', () => {
+    expect(rebuild(processFacts.describeProcess).fn()).toEqual({ pid: process.pid, version: process.version, runtime: 'node' });
     const listener = () => {};
     process.on('SIGUSR2', listener);
     try {
@@ -34,16 +40,64 @@ describe('in-target functions, rebuilt from their source text', () => {
     const { fn: globalObject, context } = rebuild(processFacts.globalObject);
     expect(globalObject()).toBe(vm.runInContext('globalThis', context));
     expect(rebuild(processFacts.timersEntryPoint).fn()).toBe(setTimeout);
-    expect(typeof rebuild(processFacts.promiseHooksEntryPoint).fn()).toBe('function');
-    for (const name of ['describeProcess', 'signalListenerCount', 'globalObject', 'timersEntryPoint', 'promiseHooksEntryPoint']) rebuilt.add(name);
+    for (const name of ['describeProcess', 'signalListenerCount', 'globalObject', 'timersEntryPoint']) rebuilt.add(name);
   });
 
-  it('closeInspector closes an inspector that is open', () => {
+  it('armWatchdog, petWatchdog, closeWindow: ephemeral reopening, closing behind us, putting debugPort back', async () => {
+    const { fn: arm, context } = rebuild(inspectorWindow.armWatchdog);
+    const pet = vm.runInContext(`(${inspectorWindow.petWatchdog})`, context);
+    const close = vm.runInContext(`(${inspectorWindow.closeWindow})`, context);
+    const key = `reload-doctor.window-test.${process.pid}`;
+    // A window that is closed normally, then a last one closed for good. (While an inspector
+    // is open, process.debugPort is the port it bound: what the window keeps to put back.)
     inspector.open(0, '127.0.0.1');
-    expect(inspector.url()).toMatch(/^ws:\/\/127\.0\.0\.1:/);
-    rebuild(processFacts.closeInspector).fn();
+    const debugPort = process.debugPort;
+    expect(arm(key, 60_000, 60_000)).toEqual({ debugPortBefore: debugPort });
+    expect(process.debugPort).toBe(0);
+    expect(pet(key)).toBe(true);
+    close(key, false);
     expect(inspector.url()).toBeUndefined();
-    rebuilt.add('closeInspector');
+    expect(process.debugPort).toBe(0); // the next SIGUSR1 opens an ephemeral port
+    inspector.open(0, '127.0.0.1');
+    close(key, true);
+    expect(inspector.url()).toBeUndefined();
+    expect(process.debugPort).toBe(debugPort);
+    expect(pet(key)).toBe(false);
+    // Nobody pets an open window: the watchdog closes it and puts things back.
+    inspector.open(0, '127.0.0.1');
+    const bound = process.debugPort;
+    arm(key, 150, 60_000);
+    for (let i = 0; i < 40 && inspector.url() !== undefined; i++) await sleep(25);
+    expect(inspector.url()).toBeUndefined();
+    expect(process.debugPort).toBe(bound);
+    // Nobody comes back to a closed window: the watchdog just goes.
+    arm(key, 60_000, 150);
+    for (let i = 0; i < 40 && process.debugPort === 0; i++) await sleep(25);
+    expect(process.debugPort).toBe(bound);
+    expect(pet(key)).toBe(false);
+    for (const name of ['armWatchdog', 'petWatchdog', 'closeWindow']) rebuilt.add(name);
+  });
+
+  it('startUnderRun reports the process, sets debugPort 0, installs the creation hook, drops the promise hooks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-preload-test-'));
+    const report = join(dir, 'processes.jsonl');
+    writeFileSync(report, '');
+    const debugPort = process.debugPort;
+    process.env.RELOAD_DOCTOR_RUN = JSON.stringify({ report, creationStacks: true, creationKey: `reload-doctor.preload-test.${process.pid}` });
+    try {
+      const { fn } = rebuild(runPreload.startUnderRun);
+      const install = rebuild(creationHook.installCreationHook).fn;
+      const emptyLists = rebuild(promiseHookLists.emptyPromiseHookLists).fn;
+      expect(fn((id: string) => process.getBuiltinModule(id), install, emptyLists)).toBe('installed');
+      const [line] = readFileSync(report, 'utf8').trim().split('\n');
+      expect(JSON.parse(line!)).toMatchObject({ pid: process.pid, manager: false, hook: 'installed' });
+      expect(JSON.parse(line!).promiseHooks).toMatch(/dropped|other promise hooks present/);
+      expect(process.debugPort).toBe(0);
+    } finally {
+      delete process.env.RELOAD_DOCTOR_RUN;
+      process.debugPort = debugPort;
+    }
+    rebuilt.add('startUnderRun');
   });
 
   it('emptyPromiseHookLists empties the lists only when ours are the only hooks', () => {
@@ -90,7 +144,7 @@ describe('in-target functions, rebuilt from their source text', () => {
     const previous = report.excludeNetwork;
     try {
       const { fn } = rebuild(collectHandles.collectInTarget);
-      const { json, functions } = fn.call(undefined, null, null, 'reload-doctor.none');
+      const { json, functions } = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none');
       const raw = JSON.parse(json) as collectHandles.RawCollection;
       const port = (server.address() as net.AddressInfo).port;
       expect(raw.items).toContainEqual(expect.objectContaining({ type: 'tcp-server', details: expect.objectContaining({ local: `127.0.0.1:${port}` }) }));
