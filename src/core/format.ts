@@ -1,5 +1,5 @@
 // How shared things read, in every report and finding: a source location, a package.
-import type { PackageRef, SourceLocation } from './types.js';
+import type { PackageRef, Runtime, SourceLocation, Target } from './types.js';
 
 export function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.column}`;
@@ -7,4 +7,15 @@ export function formatLocation(location: SourceLocation): string {
 
 export function packageLabel(ref: PackageRef | undefined): string {
   return ref ? `${ref.name}@${ref.version ?? '?'}` : '';
+}
+
+/** "node v20.20.2", "Deno", or "not Node.js". */
+export function describeRuntime(runtime: Runtime): string {
+  if (runtime.kind === 'node') return `node ${runtime.version ?? ''}`.trim();
+  return runtime.name ?? 'not Node.js';
+}
+
+/** "pid 12345", or "pid 12345 (pid 1 in its namespace)" for a process in a container. */
+export function describePid(target: Pick<Target, 'pid' | 'nsPid'>): string {
+  return target.nsPid !== undefined ? `pid ${target.pid} (pid ${target.nsPid} in its namespace)` : `pid ${target.pid}`;
 }

@@ -151,7 +151,10 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   // reload-doctor's own watchdog (inspector-window.ts) is not the target's: left out.
   const ourWatchdog = (globalThis as any)[Symbol.for(watchdogKey)]?.tick;
   if (timerListMap && typeof timerListMap === 'object') {
-    const now = typeof timersBinding?.getLibuvNow === 'function' ? timersBinding.getLibuvNow() : undefined;
+    // libuv's "now", which timers count from; Node 18 keeps no binding in that closure, and
+    // performance.now() (ms since the process started) is the same clock within a few ms.
+    const now = typeof timersBinding?.getLibuvNow === 'function' ? timersBinding.getLibuvNow()
+      : typeof (globalThis as any).performance?.now === 'function' ? (globalThis as any).performance.now() : undefined;
     for (const key of Object.keys(timerListMap)) {
       const list = timerListMap[key];
       for (let timer = list?._idleNext; timer && timer !== list; timer = timer._idleNext) {

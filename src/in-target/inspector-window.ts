@@ -6,10 +6,12 @@
 // - The first window sets process.debugPort = 0, so every later SIGUSR1 opens the inspector on
 //   an ephemeral port (never 9229 again: no clash with another probe, nothing to guess).
 // - A watchdog (an unref'd interval: it never keeps the target alive, and the collector does
-//   not list it) closes an open inspector that reload-doctor stopped petting for `staleMs`: a
-//   reload-doctor that was killed, or an inspector that opened after it gave up waiting (a
-//   main thread that was blocked when SIGUSR1 came). With no inspector open and no pet for
-//   `idleMs` it removes itself. Either way it puts process.debugPort back as it was.
+//   not list it) closes an open inspector that reload-doctor stopped petting for `staleMs`
+//   (counted from the later of the last pet and the moment it saw the inspector open, so the
+//   next window has time to connect): a reload-doctor that was killed, or an inspector that
+//   opened after it gave up waiting (a main thread that was blocked when SIGUSR1 came). With
+//   no inspector open and no pet for `idleMs` it removes itself. Either way it puts
+//   process.debugPort back as it was.
 // - The last window of a run puts everything back itself (closeWindow with final = true).
 
 /** Where the watchdog keeps its state in the target: globalThis[Symbol.for(WINDOW_KEY)]. */
@@ -33,18 +35,21 @@ export function armWatchdog(key: string, staleMs: number, idleMs: number): { deb
   const now = () => Number(process.hrtime.bigint() / 1_000_000n);
   let state = store[symbol];
   if (!state) {
-    state = { debugPort: process.debugPort, lastPet: now(), timer: undefined, tick: undefined };
+    state = { debugPort: process.debugPort, lastPet: now(), seenOpen: undefined, timer: undefined, tick: undefined };
     const stop = () => {
       clearInterval(state.timer);
       delete store[symbol];
       process.debugPort = state.debugPort;
     };
     state.tick = function reloadDoctorWatchdog() {
-      const quiet = now() - state.lastPet;
-      if (inspector.url() !== undefined && quiet >= staleMs) {
+      const open = inspector.url() !== undefined;
+      if (!open) state.seenOpen = undefined;
+      else state.seenOpen ??= now();
+      const quiet = now() - Math.max(state.lastPet, state.seenOpen ?? 0);
+      if (open && quiet >= staleMs) {
         stop();
         inspector.close();
-      } else if (inspector.url() === undefined && quiet >= idleMs) {
+      } else if (!open && quiet >= idleMs) {
         stop();
       }
     };

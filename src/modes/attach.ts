@@ -10,6 +10,7 @@ import type { SignalChoice } from '../probe/signals.js';
 import { wantsSnapshot } from '../probe/verdict.js';
 import { isAlive } from '../reach/proc.js';
 import { reachPid, withSession, type Reached } from '../reach/reached.js';
+import { refuseIfStopped } from '../reach/target.js';
 
 /** The deadline's window comes at the mercy; past it by this much the target stops waiting for it. */
 const IDLE_MARGIN_MS = 5000;
@@ -25,6 +26,7 @@ export interface AttachRequest {
 }
 
 export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
+  refuseIfStopped(request.pid);
   // The target puts its inspector settings back by itself if we do not come back within the mercy.
   const reached = await reachPid(request.pid, { useInspector: request.useInspector, idleMs: request.mercyMs + IDLE_MARGIN_MS });
   const { value: { check, killedTarget }, releaseWarnings } = await withSession(reached, async () => {

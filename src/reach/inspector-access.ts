@@ -23,7 +23,7 @@ import { callInTarget } from './in-target-call.js';
 import { startGuardian, type GuardianLink, type GuardianState } from './guardian-link.js';
 import { closeChannel, openChannel, type InspectorChannel } from './inspector-channel.js';
 import { cutSessions, describeSession, foreignSessions } from './inspector-sessions.js';
-import { lockDefaultPort } from './port-lock.js';
+import { lockDefaultPort, type PortLock } from './port-lock.js';
 import { isAlive, listeningTcp, readCmdline, readEnvironVariable, readSocketTable, signalDisposition, threadWait, findSocketOwner, type SocketRow } from './proc.js';
 
 export type { GuardianState } from './guardian-link.js';
@@ -68,6 +68,8 @@ interface Window {
   openedByUs: boolean;
   openedAt: number;
   pets?: NodeJS.Timeout;
+  /** Held while the window holds the default port (9229): released when it closes. */
+  lock?: PortLock;
 }
 
 export function inspectorAccess(target: Target, options: AccessOptions): InspectorAccess {
@@ -116,12 +118,11 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
     } catch (error) {
       if (client) await shut(client, true);
       closeChannel(channel);
+      lock?.release();
       if (error instanceof ReachError || error instanceof TargetGoneError) throw error;
       throw new ReachError(`could not prepare the inspector of pid ${pid}: ${messageOf(error)}`, { cause: error });
-    } finally {
-      lock?.release();
     }
-    window = { client, channel, openedByUs: true, openedAt };
+    window = { client, channel, openedByUs: true, openedAt, lock };
     window.pets = setInterval(() => {
       void callInTarget(client!, petWatchdog, [WINDOW_KEY], STALE_MS).catch(bestEffort('petting the watchdog'));
     }, PET_EVERY_MS);
@@ -155,6 +156,7 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
       warnings.push(`could not close the inspector reload-doctor opened in pid ${pid} (the target did not answer): the watchdog closes it within ${STALE_MS / 1000} s once its main thread is free`);
     }
     closeChannel(current.channel);
+    current.lock?.release();
     if (current.openedByUs) openMs += performance.now() - current.openedAt;
     guardian?.report({ phase: 'idle' });
     // Another window may follow: learn which loop the main thread idles on, to tell a nested one.

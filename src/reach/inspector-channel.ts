@@ -9,7 +9,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bestEffort } from '../core/debug.js';
+import { bestEffort, debug } from '../core/debug.js';
 import { ReachError, messageOf } from '../core/errors.js';
 import { settleWithin } from '../core/time.js';
 import { CdpClient } from './cdp-client.js';
@@ -74,7 +74,7 @@ async function relayed(pid: number, port: number): Promise<InspectorChannel> {
 
 async function relayReady(relay: ChildProcess): Promise<void> {
   let stderr = '';
-  relay.stderr?.on('data', (chunk) => { stderr += chunk; });
+  relay.stderr?.on('data', (chunk) => { stderr += chunk; debug(String(chunk).trim()); });
   const ready = new Promise<void>((resolve, reject) => {
     relay.stdout?.on('data', (chunk) => { if (String(chunk).includes('ready')) resolve(); });
     relay.once('error', reject);

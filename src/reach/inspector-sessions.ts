@@ -21,7 +21,7 @@ export interface InspectorSession {
   ownerPid?: number;
 }
 
-export function inspectorSessions(pid: number, port: number): InspectorSession[] {
+export function inspectorSessions(pid: number, port: number, likelyClients: Array<number | undefined> = []): InspectorSession[] {
   const owned = socketInodes(pid);
   const rows = readSocketTable(pid);
   return rows
@@ -30,14 +30,14 @@ export function inspectorSessions(pid: number, port: number): InspectorSession[]
       const client = rows.find((other) => other.localPort === row.remotePort && other.remotePort === port && other.localAddress === row.remoteAddress);
       return {
         peer: `${row.remoteAddress}:${row.remotePort}`, peerAddress: row.remoteAddress, peerPort: row.remotePort, localAddress: row.localAddress,
-        ownerPid: client ? findSocketOwner(client.inode) : undefined,
+        ownerPid: client ? findSocketOwner(client.inode, likelyClients) : undefined,
       };
     });
 }
 
 /** Sessions of anyone but `ours` (reload-doctor and its relay). */
 export function foreignSessions(pid: number, port: number, ours: Array<number | undefined>): InspectorSession[] {
-  return inspectorSessions(pid, port).filter((session) => session.ownerPid === undefined || !ours.includes(session.ownerPid));
+  return inspectorSessions(pid, port, ours).filter((session) => session.ownerPid === undefined || !ours.includes(session.ownerPid));
 }
 
 export function describeSession(session: InspectorSession): string {

@@ -14,7 +14,10 @@ if (!socketPath || !Number.isInteger(port) || port < 1 || port > 65535) {
 const server = net.createServer((client) => {
   const upstream = net.connect(port, '127.0.0.1');
   client.pipe(upstream).pipe(client);
-  upstream.on('error', () => client.destroy());
+  upstream.on('error', (error) => {
+    process.stderr.write(`netns-relay: 127.0.0.1:${port}: ${error.message}\n`);
+    client.destroy();
+  });
   client.on('error', () => upstream.destroy());
   upstream.on('close', () => client.destroy());
   client.on('close', () => upstream.destroy());

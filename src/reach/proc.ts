@@ -17,10 +17,13 @@ export interface ProcStat {
   startTicks: number;
 }
 
-/** A process (or thread) that is gone is normal here; anything else is traced under RELOAD_DOCTOR_DEBUG. */
+/**
+ * A process (or thread) that is gone, or another user's that we may not read, is normal here;
+ * anything else is traced under RELOAD_DOCTOR_DEBUG.
+ */
 function unreadable<T>(path: string, error: unknown, fallback: T): T {
   const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ESRCH' ? fallback : bestEffort(`reading ${path}`, fallback)(error);
+  return code === 'ENOENT' || code === 'ESRCH' || code === 'EACCES' || code === 'EPERM' ? fallback : bestEffort(`reading ${path}`, fallback)(error);
 }
 
 function readText(path: string): string | undefined {
@@ -252,8 +255,9 @@ export function readChildren(pid: number): number[] {
   return children;
 }
 
-/** Finds which process holds a socket inode (slow: scans every process; only for error messages). */
-export function findSocketOwner(inode: number): number | undefined {
+/** Finds which process holds a socket inode: the likely ones first, then every process (slow). */
+export function findSocketOwner(inode: number, likely: Array<number | undefined> = []): number | undefined {
+  for (const pid of likely) if (pid !== undefined && socketInodes(pid).has(inode)) return pid;
   for (const entry of readDir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     if (socketInodes(Number(entry)).has(inode)) return Number(entry);

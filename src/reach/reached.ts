@@ -10,7 +10,8 @@ import { callInTarget } from './in-target-call.js';
 import { TargetGoneError, inspectorAccess, type InspectorAccess } from './inspector-access.js';
 import { readCmdline, readExecutable } from './proc.js';
 import type { Service } from './spawn.js';
-import { checkTarget, describeRuntime, runtimeOf } from './target.js';
+import { describeRuntime } from '../core/format.js';
+import { checkTarget, runtimeOf } from './target.js';
 
 export interface Reached {
   readonly target: Target;
@@ -59,8 +60,10 @@ async function openFirstWindow(target: Target, inspector: InspectorAccess, warni
     const about = await callInTarget(client, describeProcess, []).catch(() => undefined);
     return withInspector({ ...target, runtime: { kind: 'node', version: about?.version } }, inspector, warnings);
   } catch (error) {
+    // Done with the inspector: the guardian goes, or stays for a SIGUSR1 the target has not served.
+    const leftover = await inspector.close(true);
     if (error instanceof TargetGoneError) throw new ReachError(`pid ${target.pid} exited on its own while reload-doctor attached (before any signal)`, { cause: error });
-    if (error instanceof ReachError) return reachedThroughProc(target, [...warnings, `${error.message}; falling back to /proc`]);
+    if (error instanceof ReachError) return reachedThroughProc(target, [...warnings, `${error.message}; falling back to /proc`, ...leftover]);
     throw error;
   }
 }

@@ -26,10 +26,6 @@ export function runtimeOf(executable: string | undefined): Target['runtime'] {
   return { kind: 'other', executable, name };
 }
 
-export function describeRuntime(runtime: Target['runtime']): string {
-  return runtime.kind === 'node' ? 'Node.js' : runtime.name ?? 'not Node.js';
-}
-
 export function checkTarget(pid: number): Target {
   if (pid === process.pid) throw new UsageError(`pid ${pid} is reload-doctor itself`);
   const stat = readStat(pid);
@@ -68,4 +64,12 @@ function refuseInit(executable: string | undefined, runtime: Target['runtime']):
   if (runtime.kind === 'node' || children.length === 0) return;
   const apps = children.slice(0, 3).map((child) => `pid ${child} (${readCmdline(child).join(' ').slice(0, 60)})`);
   throw new UsageError(`refusing pid 1: it is ${name}, the init process of this ${children.length > 20 ? 'system' : 'container'}; signalling it acts on everything it started${apps.length > 0 ? `. Probe the app itself: ${apps.join(', ')}` : ''}`);
+}
+
+/** A stopped process (SIGSTOP, a debugger) cannot handle a signal until it is continued: send it none. */
+export function refuseIfStopped(pid: number): void {
+  const state = readStat(pid)?.state;
+  if (state === 'T' || state === 't') {
+    throw new ReachError(`pid ${pid} is stopped (state ${state}: SIGSTOP, or a debugger holds it): it cannot handle a signal until it is continued (kill -CONT ${pid}), so reload-doctor sends it nothing`);
+  }
 }

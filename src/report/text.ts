@@ -2,7 +2,7 @@
 // each with why and the usual fix; harmless handles summarised on one line at the end.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis } from '../core/diagnosis.js';
-import { formatLocation, packageLabel } from '../core/format.js';
+import { describePid, describeRuntime, formatLocation, packageLabel } from '../core/format.js';
 import { formatDuration } from '../core/duration.js';
 import { describeVerdict } from './verdict.js';
 import type { Finding, Handle, SourceLocation, Verdict } from '../core/types.js';
@@ -11,9 +11,9 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
   const lines: string[] = [];
   const { target, verdict, snapshot } = diagnosis;
-  const runtime = target.runtime.kind === 'node' ? `node ${target.runtime.version ?? ''}`.trim() : 'not Node.js';
+  const runtime = describeRuntime(target.runtime);
   const mode = diagnosis.mode === 'run' ? ' run' : '';
-  lines.push(c.bold(`reload-doctor${mode} · pid ${target.pid} · ${runtime} · ${truncate(target.command, 80)}`));
+  lines.push(c.bold(`reload-doctor${mode} · ${describePid(target)} · ${runtime} · ${truncate(target.command, 80)}`));
   for (const warning of diagnosis.warnings) lines.push(c.yellow(`! ${warning}`));
   if (diagnosis.run) lines.push(`ready after ${formatDuration(diagnosis.run.readyAfterMs)}: ${diagnosis.run.readyBy}`);
   if (verdict) lines.push(verdictLine(verdict, c));

@@ -35,16 +35,31 @@ export async function stop(child: ChildProcess): Promise<void> {
   }
 }
 
-/** Starts `fixtures/<file>` and waits for its READY line. */
-export async function startFixture(file: string, env: Record<string, string> = {}, args: string[] = [], stdin: 'ignore' | 'pipe' = 'ignore'): Promise<Fixture> {
-  const command = file.endsWith('.py') ? '/usr/bin/python3' : process.execPath;
-  const child = spawn(command, [`fixtures/${file}`, ...args], {
+/** Starts `fixtures/<file>` (with `node`, another Node binary if given) and waits for its READY line. */
+export async function startFixture(file: string, env: Record<string, string> = {}, args: string[] = [], stdin: 'ignore' | 'pipe' = 'ignore', node = process.execPath): Promise<Fixture> {
+  const command = file.endsWith('.py') ? '/usr/bin/python3' : node;
+  return startProcess([command, `fixtures/${file}`, ...args], env, stdin);
+}
+
+/**
+ * Starts any command in its own process group (killed after the test) and waits for its
+ * READY line, or with `ready: false` only until it has started (a program that prints nothing).
+ */
+export async function startProcess(argv: string[], env: Record<string, string> = {}, stdin: 'ignore' | 'pipe' = 'ignore', options: { ready?: boolean } = {}): Promise<Fixture> {
+  const [command, ...rest] = argv;
+  const file = rest.join(' ');
+  const child = spawn(command!, rest, {
     cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: [stdin, 'pipe', 'pipe'],
   });
   running.add(child);
   let output = '';
   child.stdout!.on('data', (chunk) => { output += chunk; });
   child.stderr!.on('data', (chunk) => { output += chunk; });
+  if (options.ready === false) {
+    await new Promise((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
+    await sleep(200);
+    return { pid: child.pid!, child, ready: {}, output: () => output };
+  }
   const ready = await new Promise<any>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${file} not ready in 20 s:\n${output}`)), 20_000);
     const check = () => {

@@ -1,8 +1,22 @@
 // What some process tests need from the machine besides Node: real servers on their standard
-// loopback ports, Python, uWSGI, root. `.ci/run` provides all of it; on a machine without one,
-// the tests that need it are skipped with the reason, never failed.
+// loopback ports, Python, uWSGI, root, namespaces, the other Node majors and runtimes.
+// `.ci/run` provides all of it; on a machine without one, the tests that need it are skipped
+// with the reason, never failed.
 import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const RUNTIMES = fileURLToPath(new URL('../../.cache/runtimes/', import.meta.url));
+
+/** Where scripts/fetch-runtimes.sh put each runtime's executable. */
+export const RUNTIME_PATHS = {
+  node18: `${RUNTIMES}node18/bin/node`,
+  node22: `${RUNTIMES}node22/bin/node`,
+  node24: `${RUNTIMES}node24/bin/node`,
+  node26: `${RUNTIMES}node26/bin/node`,
+  deno: `${RUNTIMES}deno/deno`,
+  bun: `${RUNTIMES}bun/bin/bun`,
+} as const;
 
 function reachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -20,6 +34,13 @@ const WHAT = {
   python: '/usr/bin/python3',
   uwsgi: 'uWSGI with the python3 and gevent_python3 plugins, python3-gevent and python3-pymongo',
   root: 'root and /usr/sbin/runuser (to act as another user)',
+  namespaces: 'root, unshare, nsenter and ip (util-linux, iproute2): to build "containers"',
+  node18: 'Node 18 in .cache/runtimes (scripts/fetch-runtimes.sh)',
+  node22: 'Node 22 in .cache/runtimes (scripts/fetch-runtimes.sh)',
+  node24: 'Node 24 in .cache/runtimes (scripts/fetch-runtimes.sh)',
+  node26: 'Node 26 in .cache/runtimes (scripts/fetch-runtimes.sh)',
+  deno: 'Deno in .cache/runtimes (scripts/fetch-runtimes.sh)',
+  bun: 'Bun in .cache/runtimes (scripts/fetch-runtimes.sh)',
 } as const;
 
 export type Need = keyof typeof WHAT;
@@ -30,6 +51,13 @@ const available: Record<Need, boolean> = {
   python: existsSync('/usr/bin/python3'),
   uwsgi: existsSync('/usr/bin/uwsgi') && existsSync('/usr/lib/uwsgi/plugins/gevent_python3_plugin.so'),
   root: process.getuid?.() === 0 && existsSync('/usr/sbin/runuser'),
+  namespaces: process.getuid?.() === 0 && ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/ip'].every((tool) => existsSync(tool)),
+  node18: existsSync(RUNTIME_PATHS.node18),
+  node22: existsSync(RUNTIME_PATHS.node22),
+  node24: existsSync(RUNTIME_PATHS.node24),
+  node26: existsSync(RUNTIME_PATHS.node26),
+  deno: existsSync(RUNTIME_PATHS.deno),
+  bun: existsSync(RUNTIME_PATHS.bun),
 };
 
 const missing = (Object.keys(WHAT) as Need[]).filter((need) => !available[need]);
