@@ -7,9 +7,9 @@
 // that inspector and closes it, then exits. Told "done", it exits at once.
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closeInspectorWeOpened, type GuardianState } from './reach/inspector-access.js';
-import { readStat } from './reach/proc.js';
 import type { Target } from './core/types.js';
+import type { GuardianState } from './reach/guardian-link.js';
+import { readStat } from './reach/proc.js';
 
 /** How long to wait for an inspector that has not opened yet (a blocked main thread). */
 const PENDING_WAIT_MS = 10 * 60_000;
@@ -32,7 +32,6 @@ lines.on('line', (line) => {
   }
 });
 lines.on('close', () => void guard());
-process.stdout.write('ready\n');
 
 async function guard(): Promise<void> {
   if (done || !setup || state.phase === 'idle') process.exit(0);
@@ -40,6 +39,8 @@ async function guard(): Promise<void> {
   const sameProcess = () => readStat(target.pid)?.startTicks === startTicks;
   // An open window closes at once; a SIGUSR1 not served yet may take as long as the call that blocks the target.
   const deadline = Date.now() + (state.phase === 'open' ? 5000 : PENDING_WAIT_MS);
+  // Loaded only now: the guardian must be up (and cheap) before reload-doctor's first SIGUSR1.
+  const { closeInspectorWeOpened } = await import('./reach/inspector-access.js');
   while (Date.now() < deadline && sameProcess()) {
     if (await closeInspectorWeOpened(target, state).catch(() => false)) break;
     await sleep(100);

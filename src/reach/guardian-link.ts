@@ -5,7 +5,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { bestEffort } from '../core/debug.js';
-import { settleWithin } from '../core/time.js';
 import type { Target } from '../core/types.js';
 import { readStat } from './proc.js';
 
@@ -30,32 +29,24 @@ export interface GuardianLink {
   handOver(): void;
 }
 
-export async function startGuardian(target: Target): Promise<GuardianLink> {
+/**
+ * Starts the guardian. Not waited for: once spawn() returns the process exists, and what we
+ * write before it reads is kept in the pipe, so it guards from this moment on.
+ */
+export function startGuardian(target: Target): GuardianLink {
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [GUARDIAN], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    child = spawn(process.execPath, [GUARDIAN], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   } catch (error) {
     return unguarded(error);
   }
-  const ready = new Promise<boolean>((resolve) => {
-    child.stdout?.once('data', () => resolve(true));
-    child.once('error', () => resolve(false));
-    child.once('exit', () => resolve(false));
-  });
-  if (!(await settleWithin(ready, 3000))) {
-    child.kill('SIGKILL');
-    return unguarded(new Error('the guardian did not start'));
-  }
+  child.once('error', bestEffort('starting the guardian'));
   // It must never keep reload-doctor alive.
   child.unref();
-  (child.stdout as Socket | null)?.unref();
   (child.stdin as Socket | null)?.unref();
+  child.stdin?.on('error', bestEffort('telling the guardian'));
   const send = (message: object) => {
-    try {
-      child.stdin?.write(`${JSON.stringify(message)}\n`);
-    } catch (error) {
-      bestEffort('telling the guardian')(error);
-    }
+    if (child.stdin?.writable) child.stdin.write(`${JSON.stringify(message)}\n`);
   };
   send({ setup: { target, startTicks: readStat(target.pid)?.startTicks } });
   return {

@@ -97,7 +97,7 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
       }
     }
     await refuseUnlessServable(pid, mainLoopFd);
-    guardian ??= await startGuardian(target);
+    guardian ??= startGuardian(target);
     const lock = armed ? undefined : await lockDefaultPort(pid);
     let channel: InspectorChannel | undefined;
     let client: CdpClient | undefined;
