@@ -41,7 +41,8 @@ export function readUwsgiInfo(pid: number): UwsgiInfo {
     if (name === 'ini') iniFile = resolve(cwd, value);
     else options[name] = value;
   }
-  if (iniFile) Object.assign(options, { ...readIni(iniFile), ...options });
+  // Through /proc/<pid>/root: a master in a container names files of its own filesystem.
+  if (iniFile) Object.assign(options, { ...readIni(`/proc/${pid}/root${iniFile}`), ...options });
   const mercy = Number(options['worker-reload-mercy'] ?? DEFAULT_WORKER_RELOAD_MERCY_S);
   return {
     options,
