@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The command line: options → stages → rendered report → exit code. Errors are one line.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { cleanUpOnInterrupt } from './core/cleanups.js';
+import { cleanUpOnInterrupt, interruption, onInterrupt } from './core/cleanups.js';
 import { describeChain } from './core/debug.js';
-import type { Diagnosis } from './core/diagnosis.js';
+import { makeDiagnosis, type Diagnosis } from './core/diagnosis.js';
 import { formatDuration, parseDuration } from './core/duration.js';
 import { UsageError, messageOf } from './core/errors.js';
 import { EXIT } from './core/exit-codes.js';
@@ -15,18 +16,17 @@ import { runService } from './modes/run.js';
 import { parseReadySpec } from './probe/ready.js';
 import { parseSignal } from './probe/signals.js';
 import { parsePid } from './reach/target.js';
-import { renderGithubAnnotations } from './report/github.js';
-import { toJsonDocument } from './report/json.js';
-import { renderJunit } from './report/junit.js';
-import { renderText } from './report/text.js';
+import { inert } from './core/sanitize.js';
+import { FORMATS, render, type Format } from './report/formats.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 interface OutputOptions { json?: boolean; color: boolean; inspector: boolean }
 
 function print(diagnosis: Diagnosis, options: OutputOptions): void {
+  if (interruption()) return; // the interrupt handler is ending the process: no verdict to claim
   const colored = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  process.stdout.write(options.json ? `${JSON.stringify(toJsonDocument(diagnosis, VERSION), null, 2)}\n` : `${renderText(diagnosis, colored)}\n`);
+  process.stdout.write(render(options.json ? 'json' : 'text', diagnosis, { color: colored, toolVersion: VERSION }));
   process.exitCode = diagnosis.exitCode;
 }
 
@@ -96,8 +96,6 @@ Exit codes:
   return program;
 }
 
-const FORMATS = ['text', 'json', 'github', 'junit'] as const;
-type Format = (typeof FORMATS)[number];
 
 interface RunOptions {
   signal: string; mercy: string; ready?: string; readyTimeout: string; hold?: string; exercise?: string;
@@ -121,6 +119,7 @@ function buildRunCommand(): Command {
     .passThroughOptions()
     .exitOverride()
     .action(async (command: string[], options: RunOptions) => {
+      if (command.length === 0 || command[0]!.trim() === '') throw new UsageError('no command to run: give it after --, e.g. reload-doctor run -- node server.js');
       const signal = parseSignal(options.signal);
       const mercyMs = parseDuration(options.mercy);
       const ready = parseReadySpec(options.ready);
@@ -128,39 +127,58 @@ function buildRunCommand(): Command {
       const exercise = options.exercise === undefined ? undefined : parseUrl(options.exercise);
       const holdMs = options.hold === undefined ? undefined : parseDuration(options.hold, '--hold');
       const format: Format = options.format ?? (process.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text');
+      const reportFile = options.reportFile === undefined ? undefined : checkReportFile(options.reportFile);
       const ticker = countdown(mercyMs, format === 'text');
       const prefix = options.color && process.stderr.isTTY && !process.env.NO_COLOR ? '\x1b[2m[service]\x1b[0m ' : '[service] ';
+      // The report file is written once, whatever happens: the verdict, or why there is none.
+      const writeReport = (diagnosis: Diagnosis) => {
+        if (reportFile) writeFileSync(reportFile, render(format, diagnosis, { color: false, toolVersion: VERSION }));
+      };
+      const unfinished = (why: string, exitCode: number) => unfinishedRun(command, why, exitCode);
+      const forget = onInterrupt((interrupt) => writeReport(unfinished(`interrupted by ${interrupt} before the verdict: the shutdown was not checked (the service was killed)`, interrupt === 'SIGINT' ? 130 : 143)));
       let diagnosis: Diagnosis;
       try {
         diagnosis = await runService({
           command, signal, mercyMs, ready, readyTimeoutMs, exercise, holdMs, creationStacks: options.creationStacks, onTick: ticker.onTick,
           // The service's output stays visible, on stderr, so stdout carries only the report.
-          onServiceLine: (_stream, line) => { ticker.clear(); process.stderr.write(`${prefix}${line}\n`); },
+          onServiceLine: (_stream, line) => { ticker.clear(); process.stderr.write(`${prefix}${inert(line)}\n`); },
         });
+      } catch (error) {
+        if (!interruption()) writeReport(unfinished(messageOf(error), (error as { exitCode?: number }).exitCode ?? EXIT.unreachable));
+        throw error;
       } finally {
         ticker.clear();
+        // Interrupted: the handler still has to write the report, after its cleanups.
+        if (!interruption()) forget();
       }
-      const colored = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
-      const text = renderText(diagnosis, false);
-      const rendered = renderAs(format, diagnosis, text);
-      if (options.reportFile) {
-        writeFileSync(options.reportFile, rendered);
-        process.stdout.write(`${renderText(diagnosis, colored)}\n`);
-      } else {
-        process.stdout.write(format === 'text' ? `${renderText(diagnosis, colored)}\n` : rendered);
-      }
+      // Interrupted meanwhile: the interrupt handler writes the report; nothing here may claim a verdict.
+      if (interruption()) return;
+      const color = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
+      writeReport(diagnosis);
+      process.stdout.write(render(reportFile || format === 'text' ? 'text' : format, diagnosis, { color: color && (reportFile !== undefined || format === 'text'), toolVersion: VERSION }));
       process.exitCode = diagnosis.exitCode;
     });
 }
 
-function renderAs(format: Format, diagnosis: Diagnosis, text: string): string {
-  switch (format) {
-    case 'text': return `${text}\n`;
-    case 'json': return `${JSON.stringify(toJsonDocument(diagnosis, VERSION), null, 2)}\n`;
-    case 'junit': return renderJunit(diagnosis, text);
-    // The annotations, then the text report for the log.
-    case 'github': return `${renderGithubAnnotations(diagnosis)}\n${text}\n`;
+/** A run that ended before its verdict, for the report file. */
+function unfinishedRun(command: string[], why: string, exitCode: number): Diagnosis {
+  return makeDiagnosis({
+    mode: 'run', target: { pid: 0, runtime: { kind: 'other' }, command: command.join(' '), reachedBy: 'spawn' },
+    findings: [], warnings: [], exitCode, unfinished: why,
+  });
+}
+
+/** The report file must be writable before the service starts, not found out after the run. */
+function checkReportFile(path: string): string {
+  const where = resolve(path);
+  try {
+    const stat = statSync(where, { throwIfNoEntry: false });
+    if (stat && !stat.isFile()) throw new Error('it exists and is not a regular file');
+    accessSync(stat ? where : dirname(where), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`cannot write the report file "${path}": ${messageOf(error)}`, { cause: error });
   }
+  return where;
 }
 
 function parseUrl(text: string): URL {
@@ -183,8 +201,9 @@ async function main(): Promise<void> {
       process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
       return;
     }
+    if (interruption()) return; // what failed failed because we were interrupted
     const exitCode = (error as { exitCode?: number }).exitCode;
-    process.stderr.write(`reload-doctor: ${messageOf(error)}\n`);
+    process.stderr.write(`reload-doctor: ${inert(messageOf(error))}\n`);
     if (process.env.RELOAD_DOCTOR_DEBUG) process.stderr.write(`${(error as Error).stack}\ncaused by: ${describeChain(error)}\n`);
     process.exitCode = typeof exitCode === 'number' ? exitCode : EXIT.unreachable;
   }

@@ -3,6 +3,7 @@
 // every way in. The window is left open: the caller closes it (its last one, or not).
 import { performance } from 'node:perf_hooks';
 import { messageOf } from '../core/errors.js';
+import { isAlive } from '../reach/proc.js';
 import type { Finding, Snapshot, SnapshotContext } from '../core/types.js';
 import { explain } from '../explain/engine.js';
 import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
@@ -36,16 +37,19 @@ async function snapshotOf(reached: Reached, options: LookOptions): Promise<Snaps
   const { pid } = reached.target;
   const takenAt = () => Math.round(performance.now() - options.since);
   if (!reached.inspector) return takeProcSnapshot(pid, takenAt());
+  const inspector = reached.inspector;
+  // Our own inspector sockets are never the target's culprits.
+  const fromProc = (note: string) => takeProcSnapshot(pid, takenAt(), [isAlive(pid) ? note : 'it exited while reload-doctor was looking at it'], [...inspector.ports]);
   let client;
   try {
-    client = await reached.inspector.open();
+    client = await inspector.open();
   } catch (error) {
-    return takeProcSnapshot(pid, takenAt(), [`the inspector did not answer: ${messageOf(error)}; showing what /proc tells`]);
+    return fromProc(`the inspector did not answer: ${messageOf(error)}; showing what /proc tells`);
   }
   try {
     return await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog });
   } catch (error) {
     // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
-    return takeProcSnapshot(pid, takenAt(), [`the inspector did not answer (${messageOf(error)}): the main thread is blocked in a synchronous call; showing what /proc tells`]);
+    return fromProc(`the inspector did not answer (${messageOf(error)}): the main thread is blocked in a synchronous call; showing what /proc tells`);
   }
 }

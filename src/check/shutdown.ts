@@ -12,7 +12,7 @@ import { runProbe } from '../probe/probe.js';
 import { dispositionOf, listensFor } from '../probe/signal-facts.js';
 import type { SignalChoice } from '../probe/signals.js';
 import { decideVerdict, wantsSnapshot, type ShutdownFacts } from '../probe/verdict.js';
-import { isAlive } from '../reach/proc.js';
+import { isAlive, isStopped } from '../reach/proc.js';
 import type { Reached } from '../reach/reached.js';
 import { lookAt } from './look.js';
 import { planWorkers, workersAtDeadline } from './workers.js';
@@ -89,6 +89,7 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
       workers: atDeadline && { stuck: atDeadline.stuck, reloaded: atDeadline.reloaded, lastExitMs: atDeadline.lastExitMs, masterIsNode: target.runtime.kind === 'node' },
     };
     let verdict = decideVerdict(facts);
+    if (isStopped(pid)) warnings.push(`pid ${pid} is stopped (SIGSTOP, or a debugger holds it): it could not shut down, and it cannot be inspected until it is continued`);
     let look;
     if (wantsSnapshot(verdict)) {
       // The deadline's window: the snapshot, then closed for good.

@@ -14,6 +14,8 @@ export interface Diagnosis {
   readonly findings: readonly Finding[];
   readonly warnings: readonly string[];
   readonly exitCode: number;
+  /** Why the check did not finish (interrupted, the service never became ready): there is no verdict. */
+  readonly unfinished?: string;
 }
 
 export function makeDiagnosis(parts: Diagnosis): Diagnosis {

@@ -1,13 +1,16 @@
 import { UsageError } from './errors.js';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** "500ms", "10s", "2m", "1.5s"; a bare number means seconds, as `docker stop -t` reads it. */
+/** The longest duration accepted anywhere (a mercy, a timeout, a hold): beyond, timers overflow. */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
+/** "500ms", "10s", "2m", "1.5s", "1h"; a bare number means seconds, as `docker stop -t` reads it. From 1 ms to 24 h. */
 export function parseDuration(text: string, what = 'mercy'): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const match = /^(\d{1,9}(?:\.\d{1,6})?)(ms|s|m|h)?$/.exec(text.trim());
   const ms = match ? Number(match[1]) * UNITS[match[2] ?? 's']! : NaN;
-  if (!match || !(ms > 0) || !Number.isFinite(ms)) {
-    throw new UsageError(`invalid ${what} "${text}": use a positive duration such as 500ms, 10s or 2m`);
+  if (!match || !(ms >= 1) || ms > MAX_DURATION_MS) {
+    throw new UsageError(`invalid ${what} "${text}": use a duration from 1ms to 24h, such as 500ms, 10s or 2m`);
   }
   return Math.round(ms);
 }

@@ -18,7 +18,7 @@ function phrase(handle: Handle): [string, string] {
   const d = handle.details;
   switch (handle.kind) {
     case 'tcp-socket':
-      if (d.accepted) {
+      if (d.accepted || d.incoming) {
         const flight = d.inFlight ? ' with a response in flight' : '';
         return [`connection${flight}`, `connections${flight}`];
       }

@@ -111,9 +111,11 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
       let serverAddress: any = null;
       try { serverAddress = server?.address?.(); } catch {}
       const stream = stdio.get(handle);
+      // An HTTP server's connection (a plain net.Server has no keepAliveTimeout, and never a parser).
+      const http = server ? typeof server.keepAliveTimeout === 'number' : undefined;
       // An upgraded connection (WebSocket) has left HTTP: its parser is gone, its data goes to
       // the upgrade library's listeners, and server.close() no longer waits for it... nor closes it.
-      const upgraded = server && !handle.parser && !handle._httpMessage;
+      const upgraded = http && !handle.parser && !handle._httpMessage;
       items.push({
         type: stream ? 'stdio' : wrap === 'TCP' ? 'tcp-socket' : wrap === 'TTY' ? 'tty' : 'pipe',
         refed: true, fd,
@@ -129,6 +131,8 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
           remote: endpoint(handle.remoteAddress, handle.remotePort),
           // Accepted by a server of this process (the server may be closed already: no address).
           accepted: server ? true : undefined,
+          // Only said when false: a connection of a plain net.Server, not HTTP.
+          http: http === false ? false : undefined,
           upgraded: upgraded ? true : undefined,
           server: serverAddress ? (typeof serverAddress === 'string' ? serverAddress : endpoint(serverAddress.address, serverAddress.port)) : undefined,
           // A response (server side) or request (client side) still in flight on this socket.

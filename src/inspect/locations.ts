@@ -1,9 +1,9 @@
 // Turns a script URL + position into a SourceLocation a person can act on:
 // a path relative to the target's working directory and the npm package that owns it.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bestEffort } from '../core/debug.js';
 import type { PackageRef, SourceLocation } from '../core/types.js';
+import { readTargetFile } from '../reach/target-files.js';
 
 export class LocationResolver {
   private readonly packages = new Map<string, PackageRef | undefined>();
@@ -45,8 +45,10 @@ export class LocationResolver {
 
   private readVersion(dir: string): string | undefined {
     for (const candidate of [`${this.rootPrefix}${dir}/package.json`, `${dir}/package.json`]) {
+      const text = readTargetFile(candidate, 256 * 1024);
+      if (text === undefined) continue;
       try {
-        const version = JSON.parse(readFileSync(candidate, 'utf8')).version;
+        const version = JSON.parse(text).version;
         if (typeof version === 'string') return version;
       } catch (error) {
         bestEffort(`reading the version in ${candidate}`)(error); // then try the next candidate

@@ -9,19 +9,28 @@ export const WELL_KNOWN_PORTS: Record<number, string> = {
   9092: 'Kafka', 11211: 'memcached', 4222: 'NATS', 1883: 'MQTT',
 };
 
-export function takeProcSnapshot(pid: number, takenAtMs: number, notes: string[] = []): Snapshot {
+/**
+ * @param ourPorts reload-doctor's own inspector port(s) in the target: its listening socket
+ *   and our session are ours, never the target's culprits.
+ */
+export function takeProcSnapshot(pid: number, takenAtMs: number, notes: string[] = [], ourPorts: number[] = []): Snapshot {
   const handles: Handle[] = [];
-  for (const socket of processSockets(pid)) {
+  const sockets = processSockets(pid).filter((socket) => !ourPorts.includes(socket.localPort));
+  const listeningOn = new Set(sockets.filter((socket) => socket.state === 'LISTEN').map((socket) => socket.localPort));
+  for (const socket of sockets) {
     const local = `${socket.localAddress}:${socket.localPort}`;
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    const peer = WELL_KNOWN_PORTS[socket.remotePort];
     const udp = socket.protocol.startsWith('udp');
     const listening = socket.state === 'LISTEN';
+    // A connection on a port the process listens on was accepted: it comes in, not goes out.
+    const incoming = !udp && !listening && listeningOn.has(socket.localPort);
+    const peer = incoming ? undefined : WELL_KNOWN_PORTS[socket.remotePort];
     handles.push({
       kind: udp ? 'udp-socket' : listening ? 'tcp-server' : 'tcp-socket',
       blocking: true,
-      label: udp ? `UDP ${local}` : listening ? `TCP listening on ${local}` : `TCP ${local} → ${remote} ${socket.state}${peer ? ` (${peer})` : ''}`,
-      details: { protocol: socket.protocol, local, remote: listening || udp ? null : remote, state: socket.state, peer: peer ?? null },
+      label: udp ? `UDP ${local}` : listening ? `TCP listening on ${local}`
+        : incoming ? `TCP ${local} ← ${remote} ${socket.state} (incoming)` : `TCP ${local} → ${remote} ${socket.state}${peer ? ` (${peer})` : ''}`,
+      details: { protocol: socket.protocol, local, remote: listening || udp ? null : remote, state: socket.state, peer: peer ?? null, incoming: incoming || null },
     });
   }
   for (const child of readChildren(pid)) {

@@ -16,7 +16,6 @@ import { startExercise } from '../probe/exercise.js';
 import { describeReadySpec, waitUntilReady, type ReadySpec } from '../probe/ready.js';
 import type { SignalChoice } from '../probe/signals.js';
 import { aliveAtDeadline } from '../probe/verdict.js';
-import { descendantsOf, groupMembers } from '../reach/descendants.js';
 import { isAlive, readCmdline } from '../reach/proc.js';
 import { reachService } from '../reach/reached.js';
 import { Service, type ServiceExit } from '../reach/spawn.js';
@@ -154,7 +153,7 @@ async function hold(service: Service, ms: number): Promise<void> {
 
 /** Notes who outlived the service, then kills the whole tree (no orphans, ever). */
 async function endTree(service: Service, watched: number): Promise<{ leftBehind: RunInfo['leftBehind']; killedPids: number[]; killedService: boolean }> {
-  const alive = [...new Set([service.pid, ...descendantsOf(service.pid), ...groupMembers(service.pid)])].filter(isAlive);
+  const alive = service.allProcesses();
   const leftBehind = isAlive(watched) ? [] : alive.map((pid) => ({ pid, command: readCmdline(pid).join(' ') }));
   if (alive.length === 0) return { leftBehind, killedPids: [], killedService: false };
   const survivors = await service.kill();

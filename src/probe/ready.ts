@@ -26,8 +26,9 @@ const AUTO_FALLBACK_MS = 2000;
 export function parseReadySpec(text: string | undefined): ReadySpec {
   if (text === undefined || text === 'auto') return { kind: 'auto' };
   if (text.startsWith('port:')) {
-    const port = Number(text.slice(5));
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`invalid --ready "${text}": the port must be 1-65535`);
+    const digits = text.slice(5);
+    const port = /^\d{1,5}$/.test(digits) ? Number(digits) : NaN;
+    if (!(port >= 1 && port <= 65535)) throw new UsageError(`invalid --ready "${text}": the port must be a decimal number from 1 to 65535`);
     return { kind: 'port', port };
   }
   if (/^https?:\/\//.test(text)) {

@@ -35,8 +35,8 @@ export function groupMembers(pgid: number): number[] {
  * SIGKILL the root, its descendants and its process group, then wait until none is left.
  * Returns the pids that are still alive after `waitMs` (none, normally).
  */
-export async function killTree(root: number, pgid: number | undefined, waitMs = 5000): Promise<number[]> {
-  const victims = new Set([root, ...descendantsOf(root), ...(pgid ? groupMembers(pgid) : [])]);
+export async function killTree(root: number, pgid: number | undefined, others: number[] = [], waitMs = 5000): Promise<number[]> {
+  const victims = new Set([root, ...descendantsOf(root), ...(pgid ? groupMembers(pgid) : []), ...others]);
   // Children first would let a parent respawn them; stop them all, then kill them all.
   for (const pid of victims) trySignal(pid, 'SIGSTOP');
   if (pgid) trySignal(-pgid, 'SIGKILL');

@@ -44,6 +44,8 @@ export interface InspectorAccess {
   close(final: boolean): Promise<string[]>;
   /** Total time windows we opened were open, ms. */
   readonly openMs: number;
+  /** The inspector ports windows have used: their sockets are ours, not the target's. */
+  readonly ports: readonly number[];
 }
 
 export interface AccessOptions {
@@ -80,6 +82,7 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
   /** The epoll fd the main thread waits on when idle: anything else is a nested loop (execSync). */
   let mainLoopFd: number | undefined;
   let openMs = 0;
+  const ports: number[] = [];
   /** Started before the first SIGUSR1: closes what we opened if we die. */
   let guardian: GuardianLink | undefined;
   /** A SIGUSR1 the target has not served (no port came): its inspector may open later. */
@@ -92,6 +95,7 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
       preExistingChecked = true;
       const existing = await findOpenInspector(target);
       if (existing) {
+        ports.push(existing.channel.port);
         window = { ...existing, openedByUs: false, openedAt: performance.now() };
         return existing.client;
       }
@@ -108,6 +112,7 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
       process.kill(pid, 'SIGUSR1');
       pending = true;
       const port = await newInspectorPort(pid, before);
+      ports.push(port);
       pending = false;
       channel = await openChannel(pid, port);
       client = await connect(channel, pid);
@@ -176,7 +181,7 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
     return [`pid ${pid} has not served reload-doctor's SIGUSR1 yet (its main thread was busy in a blocking call): when it does, its inspector opens, and ${guardian.pid ? `a guardian process (pid ${guardian.pid}) closes it at once (it waits up to 10 minutes)` : 'nothing can close it: check for it later (ss -ltnp)'}`];
   }
 
-  return { open, close, get openMs() { return openMs; } };
+  return { open, close, ports, get openMs() { return openMs; } };
 }
 
 /** closeWindow inside the target: our socket drops within a few ms, which IS the success signal. */
@@ -316,15 +321,21 @@ async function findOpenInspector(target: Target): Promise<{ client: CdpClient; c
 }
 
 function candidatePorts(pid: number, listening: SocketRow[]): number[] {
-  const flags = [...readCmdline(pid), readEnvironVariable(pid, 'NODE_OPTIONS') ?? ''].join(' ');
-  const named = [...flags.matchAll(/--inspect(?:-brk|-wait)?(?:=(?:[^\s:]*:)?(\d+))?|--inspect-port=(?:[^\s:]*:)?(\d+)/g)];
-  const ports = new Set<number>([DEFAULT_INSPECTOR_PORT]);
-  let anyPort = false;
-  for (const match of named) {
-    const port = Number(match[1] ?? match[2] ?? DEFAULT_INSPECTOR_PORT);
-    if (port === 0) anyPort = true; else ports.add(port);
+  const named = inspectFlags(pid);
+  if (named.includes(0)) {
+    // Node chose the port; only an HTTP request could tell it from the app's own ports, and
+    // reload-doctor never sends one to those (it would leave traces in the very app it looks at).
+    throw new ReachError(`pid ${pid} runs its inspector on a port its command line does not name (--inspect=…:0): reload-doctor does not probe the app's ports to find it; start it with a fixed port (--inspect=127.0.0.1:9230) or without --inspect`);
   }
-  return listening.map((row) => row.localPort).filter((port) => ports.has(port) || anyPort);
+  const ports = new Set<number>([DEFAULT_INSPECTOR_PORT, ...named]);
+  return listening.map((row) => row.localPort).filter((port) => ports.has(port));
+}
+
+/** Ports its --inspect flags name (command line and NODE_OPTIONS); 9229 for a bare --inspect. */
+function inspectFlags(pid: number): number[] {
+  const flags = [...readCmdline(pid), readEnvironVariable(pid, 'NODE_OPTIONS') ?? ''].join(' ');
+  return [...flags.matchAll(/--inspect(?:-brk|-wait)?(?:=(?:[^\s:]*:)?(\d+))?(?=\s|$)|--inspect-port=(?:[^\s:]*:)?(\d+)/g)]
+    .map((match) => Number(match[1] ?? match[2] ?? DEFAULT_INSPECTOR_PORT));
 }
 
 /** Why SIGUSR1 opened no inspector, in one line a person can act on. */

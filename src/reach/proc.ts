@@ -299,3 +299,21 @@ export function threadWait(pid: number, tid = pid): ThreadWait | undefined {
     firstArg: fields[1]?.startsWith('0x') ? parseInt(fields[1], 16) : undefined,
   };
 }
+
+/** Every live process whose environment has `name` set to a value for which `matches` holds. */
+export function processesWithEnvironment(name: string, matches: (value: string) => boolean): number[] {
+  const found: number[] = [];
+  for (const entry of readDir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const value = readEnvironVariable(pid, name);
+    if (value !== undefined && matches(value) && isAlive(pid)) found.push(pid);
+  }
+  return found;
+}
+
+/** Stopped by a signal (SIGSTOP, SIGTSTP) or held by a debugger: it runs no code until continued. */
+export function isStopped(pid: number): boolean {
+  const state = readStat(pid)?.state;
+  return state === 'T' || state === 't';
+}

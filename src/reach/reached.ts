@@ -86,17 +86,21 @@ export async function withSession<T>(reached: Reached, work: () => Promise<T>): 
 }
 
 /** How long the service's app may take to reach its first line after `run` counts it ready. */
-const APP_START_WAIT_MS = 2000;
+const APP_START_WAIT_MS = 5000;
 
 /** `reload-doctor run`: the service we started, through its own Node process when it has one. */
 export async function reachService(service: Service, command: string[], idleMs: number): Promise<Reached> {
   let app = service.app();
-  // A Node service reports itself before its first line; give a wrapper a moment to start it.
-  for (const until = Date.now() + APP_START_WAIT_MS; !app && isNodeService(service) && Date.now() < until && !service.hasExited;) {
+  // A Node service reports itself before its first line: never signal one that has not run it.
+  const waitFrom = Date.now();
+  for (const until = waitFrom + APP_START_WAIT_MS; !app && isNodeService(service) && Date.now() < until && !service.hasExited;) {
     await sleep(20);
     app = service.app();
   }
   const warnings = service.warnings();
+  if (app && Date.now() - waitFrom > 20) {
+    warnings.push(`the service counted as ready before its Node process had run its first line: reload-doctor waited ${Date.now() - waitFrom} ms for it before going on`);
+  }
   if (!app) {
     const executable = readExecutable(service.pid);
     const runtime = runtimeOf(executable);
@@ -105,7 +109,13 @@ export async function reachService(service: Service, command: string[], idleMs: 
     else if (runtime.name) warnings.push(`the service is ${describeRuntime(runtime)}: showing what /proc tells`);
     return reachedThroughProc(target, warnings);
   }
-  const target: Target = { pid: app.pid, runtime: { kind: 'node' }, command: service.withoutOurFlags(readCmdline(app.pid)).join(' '), reachedBy: 'spawn' };
+  const appCommand = service.withoutOurFlags(readCmdline(app.pid)).join(' ');
+  const appRuntime = runtimeOf(readExecutable(app.pid));
+  if (appRuntime.kind !== 'node') {
+    // Deno and Bun load Node's --require too: by their executable they are what they are.
+    return reachedThroughProc({ pid: app.pid, runtime: appRuntime, command: appCommand, reachedBy: 'spawn' }, [...warnings, `the service is ${describeRuntime(appRuntime)}: showing what /proc tells`]);
+  }
+  const target: Target = { pid: app.pid, runtime: { kind: 'node' }, command: appCommand, reachedBy: 'spawn' };
   // The preload set process.debugPort = 0: every window opens on an ephemeral port.
   return openFirstWindow(target, inspectorAccess(target, { idleMs, ephemeral: true }), warnings);
 }

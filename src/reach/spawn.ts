@@ -8,15 +8,19 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { bestEffort } from '../core/debug.js';
 import { ReachError } from '../core/errors.js';
 import { CREATION_KEY, installCreationHook } from '../in-target/creation-hook.js';
 import { emptyPromiseHookLists } from '../in-target/promise-hook-lists.js';
 import { startUnderRun, type RunPreloadConfig } from '../in-target/run-preload.js';
-import { killTree } from './descendants.js';
-import { isAlive } from './proc.js';
+import { descendantsOf, groupMembers, killTree } from './descendants.js';
+import { isAlive, processesWithEnvironment } from './proc.js';
 import { isNodeExecutable } from './target.js';
+
+/** The environment variable the service's processes carry (read by run-preload.ts). */
+const MARKER = 'RELOAD_DOCTOR_RUN';
 
 /** What Node's inspector prints on stderr when our windows open and close: ours, not the service's. */
 const INSPECTOR_NOISE = [
@@ -69,7 +73,9 @@ export class Service {
     const preload = join(this.dir, 'preload.cjs');
     writeFileSync(preload, preloadSource(), { mode: 0o600 });
     const config: RunPreloadConfig = { report: this.reportFile, creationStacks: options.creationStacks !== false, creationKey: CREATION_KEY };
-    const env: NodeJS.ProcessEnv = { ...process.env, RELOAD_DOCTOR_RUN: JSON.stringify(config) };
+    // Every process of the service inherits it: the preload's config, and the marker by which
+    // even a daemon that left the tree and the process group is found at the end.
+    const env: NodeJS.ProcessEnv = { ...process.env, [MARKER]: JSON.stringify(config) };
     const direct = isNodeExecutable(file!);
     if (!direct) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${quoteForNodeOptions(preload)}`.trim();
     // Its own process group, so the whole tree can be killed at once.
@@ -83,7 +89,7 @@ export class Service {
     });
     this.exited.catch(bestEffort('starting the service (reported where the exit is awaited)'));
     for (const stream of ['stdout', 'stderr'] as const) {
-      createInterface({ input: this.child[stream]!, crlfDelay: Infinity }).on('line', (line) => {
+      splitLines(this.child[stream]!, (line) => {
         if (stream === 'stdout' || !INSPECTOR_NOISE.some((noise) => noise.test(line))) options.onLine(stream, line);
       });
     }
@@ -119,9 +125,21 @@ export class Service {
     return argv.filter((word, index) => !(word === '--require' && argv[index + 1]?.startsWith(this.dir)) && !word.startsWith(this.dir));
   }
 
-  /** SIGKILL the whole tree; returns pids that survived (none, normally). */
+  /**
+   * Every process the service started that is still alive: its tree, its process group, and
+   * those that left both (a daemon that forked twice and called setsid) but still carry the
+   * environment marker every process of the service inherits.
+   */
+  allProcesses(): number[] {
+    if (this.child.pid === undefined) return [];
+    const marked = processesWithEnvironment(MARKER, (value) => value.includes(this.dir));
+    return [...new Set([this.pid, ...descendantsOf(this.pid), ...groupMembers(this.pid), ...marked])].filter(isAlive);
+  }
+
+  /** SIGKILL everything the service started; returns pids that survived (none, normally). */
   async kill(): Promise<number[]> {
-    const survivors = this.child.pid === undefined ? [] : await killTree(this.pid, this.pid);
+    const others = this.allProcesses().filter((pid) => pid !== this.pid);
+    const survivors = this.child.pid === undefined ? [] : await killTree(this.pid, this.pid, others);
     rmSync(this.dir, { recursive: true, force: true });
     return survivors;
   }
@@ -153,6 +171,40 @@ export class Service {
       }
     }
   }
+}
+
+/** Longer lines are cut: a service may write megabytes without a newline. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * The stream's lines, each at most MAX_LINE_CHARS (the rest of a longer one is dropped, and the
+ * cut is said); memory stays bounded whatever the service writes.
+ */
+export function splitLines(stream: Readable, onLine: (line: string) => void): void {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let cut = false;
+  const take = (text: string) => {
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
+      const line = cut ? pending : (pending + text.slice(start, newline)).replace(/\r$/, '');
+      onLine(cut || line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (line cut at ${MAX_LINE_CHARS} characters)` : line);
+      pending = '';
+      cut = false;
+      start = newline + 1;
+    }
+    if (cut) return;
+    pending += text.slice(start);
+    if (pending.length > MAX_LINE_CHARS) {
+      pending = pending.slice(0, MAX_LINE_CHARS);
+      cut = true;
+    }
+  };
+  stream.on('data', (chunk: Buffer) => take(decoder.write(chunk)));
+  stream.on('end', () => {
+    take(decoder.end());
+    if (pending || cut) onLine(cut ? `${pending}… (line cut at ${MAX_LINE_CHARS} characters)` : pending);
+  });
 }
 
 /** The file loaded with --require: the in-target functions, as their own source text. */

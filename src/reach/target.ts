@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import { ReachError, UsageError } from '../core/errors.js';
 import type { Target } from '../core/types.js';
-import { readChildren, readCmdline, readExecutable, readLink, readNsPids, readStat } from './proc.js';
+import { isStopped, readChildren, readCmdline, readExecutable, readLink, readNsPids, readStat } from './proc.js';
 
 export function parsePid(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`"${text}" is not a process id (a positive whole number)`);
@@ -68,8 +68,7 @@ function refuseInit(executable: string | undefined, runtime: Target['runtime']):
 
 /** A stopped process (SIGSTOP, a debugger) cannot handle a signal until it is continued: send it none. */
 export function refuseIfStopped(pid: number): void {
-  const state = readStat(pid)?.state;
-  if (state === 'T' || state === 't') {
-    throw new ReachError(`pid ${pid} is stopped (state ${state}: SIGSTOP, or a debugger holds it): it cannot handle a signal until it is continued (kill -CONT ${pid}), so reload-doctor sends it nothing`);
+  if (isStopped(pid)) {
+    throw new ReachError(`pid ${pid} is stopped (state ${readStat(pid)?.state}: SIGSTOP, or a debugger holds it): it cannot handle a signal until it is continued (kill -CONT ${pid}), so reload-doctor sends it nothing`);
   }
 }

@@ -1,10 +1,9 @@
 // Recognises a uWSGI master and reads the options that decide how it reloads: from its command
 // line (--option value, --option=value) and from the ini file it was given (--ini, or a bare
 // *.ini argument), section [uwsgi].
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { bestEffort } from '../core/debug.js';
-import { readCmdline, readLink } from './proc.js';
+import { readTargetFile } from './target-files.js';
+import { readCmdline, readExecutable, readLink } from './proc.js';
 
 export interface UwsgiInfo {
   /** Options by name (dashes, as in `worker-reload-mercy`); flags without a value are "true". */
@@ -18,10 +17,9 @@ export interface UwsgiInfo {
 
 const DEFAULT_WORKER_RELOAD_MERCY_S = 60;
 
+/** By its executable (uwsgi, uwsgi-core), never by the name it gives itself. */
 export function isUwsgi(pid: number): boolean {
-  const exe = readLink(`/proc/${pid}/exe`) ?? '';
-  const argv0 = readCmdline(pid)[0] ?? '';
-  return /^uwsgi/.test(basename(exe)) || /^uwsgi/.test(basename(argv0));
+  return /^uwsgi/.test(basename(readExecutable(pid) ?? ''));
 }
 
 export function readUwsgiInfo(pid: number): UwsgiInfo {
@@ -59,12 +57,8 @@ function isTrue(value: string | undefined): boolean {
 
 /** The [uwsgi] section of an ini file: `key = value` lines; ; and # start comments. */
 export function readIni(file: string): Record<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    return bestEffort(`reading the uWSGI ini file ${file}`, {})(error);
-  }
+  const text = readTargetFile(file);
+  if (text === undefined) return {};
   const options: Record<string, string> = {};
   let section = '';
   for (const raw of text.split('\n')) {

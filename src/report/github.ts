@@ -11,6 +11,8 @@ export function renderGithubAnnotations(diagnosis: Diagnosis): string {
   if (verdict) {
     const { ok, text } = describeVerdict(verdict);
     lines.push(command(ok ? 'notice' : 'error', { title: 'reload-doctor' }, text.replace(/^[✔✖] /, '')));
+  } else if (diagnosis.unfinished) {
+    lines.push(command('error', { title: 'reload-doctor' }, diagnosis.unfinished));
   }
   for (const finding of diagnosis.findings) {
     if (finding.severity === 'harmless') continue;

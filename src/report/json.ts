@@ -36,6 +36,7 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): objec
       ? { source: snapshot.source, takenAtMs: snapshot.takenAtMs, busyStack: snapshot.busyStack ?? null, threads: snapshot.threads ?? null, notes: snapshot.notes }
       : null,
     warnings: diagnosis.warnings,
+    unfinished: diagnosis.unfinished ?? null,
   };
 }
 

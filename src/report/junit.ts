@@ -1,6 +1,7 @@
 // JUnit XML for GitLab, Jenkins and friends: one test case for the shutdown itself, and one
 // failing case per culprit (with file and line, which GitLab shows).
 import type { Diagnosis } from '../core/diagnosis.js';
+import { xmlChars } from '../core/sanitize.js';
 import { formatDuration } from '../core/duration.js';
 import { describeVerdict } from './verdict.js';
 
@@ -13,7 +14,7 @@ export function renderJunit(diagnosis: Diagnosis, textReport: string): string {
   const cases: string[] = [];
   const shutdownFailed = diagnosis.exitCode !== 0;
   cases.push(testCase('reload-doctor', shutdownName, seconds, {},
-    shutdownFailed ? failure(verdict?.outcome ?? 'failed', verdict ? describeVerdict(verdict).text.replace(/^[✔✖] /, '') : 'failed', textReport) : ''));
+    shutdownFailed ? failure(verdict?.outcome ?? (diagnosis.unfinished ? 'unfinished' : 'failed'), verdict ? describeVerdict(verdict).text.replace(/^[✔✖] /, '') : diagnosis.unfinished ?? 'failed', textReport) : ''));
   for (const finding of diagnosis.findings.filter((f) => f.severity === 'blocks')) {
     const where: Record<string, string> = finding.location && !finding.location.internal ? { file: finding.location.file, line: String(finding.location.line) } : {};
     cases.push(testCase('reload-doctor.culprits', finding.title, '0', where,
@@ -41,10 +42,7 @@ function failure(type: string, message: string, text: string): string {
   return `      <failure type="${xml(type)}" message="${xml(message)}">${xml(text)}</failure>`;
 }
 
-/** Escapes text for XML 1.0, dropping the control characters it cannot carry at all. */
+/** Escapes text for an XML 1.0 attribute or element: markup escaped, characters XML forbids replaced. */
 export function xml(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return xmlChars(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

@@ -17,6 +17,7 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   for (const warning of diagnosis.warnings) lines.push(c.yellow(`! ${warning}`));
   if (diagnosis.run) lines.push(`ready after ${formatDuration(diagnosis.run.readyAfterMs)}: ${diagnosis.run.readyBy}`);
   if (verdict) lines.push(verdictLine(verdict, c));
+  if (diagnosis.unfinished) lines.push(c.red(`✖ ${diagnosis.unfinished}`));
   if (diagnosis.run?.exercise) lines.push(exerciseLine(diagnosis.run.exercise, verdict?.signal ?? 'the signal', c));
 
   if (snapshot) {

@@ -2,6 +2,7 @@
 import { formatDuration } from '../core/duration.js';
 import type { Verdict } from '../core/types.js';
 
+
 export function describeVerdict(verdict: Verdict): { ok: boolean; text: string } {
   const mercy = `mercy ${formatDuration(verdict.mercyMs)}`;
   const last = verdict.samples[verdict.samples.length - 1];

@@ -1,7 +1,9 @@
 // Test helpers: spawn real fixture processes and the built CLI; nothing is mocked.
 // Every fixture runs in its own process group and is killed (group and all) after each test.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -76,22 +78,32 @@ export async function startProcess(argv: string[], env: Record<string, string> =
   return { pid: child.pid!, child, ready, output: () => output };
 }
 
-export interface CliResult { code: number | null; stdout: string; stderr: string; json?: any }
+export interface CliResult {
+  code: number | null; stdout: string; stderr: string; json?: any;
+  /** reload-doctor's peak resident memory, MB (with `measurePeak`, through GNU time). */
+  peakRssMb?: number;
+  /** From the end of its output to its exit, ms: nothing should keep it waiting. */
+  lingerMs?: number;
+}
 
-export async function runCli(args: string[], options: { timeoutMs?: number; wrap?: string[]; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const [command, ...prefix] = options.wrap ?? [process.execPath];
+export async function runCli(args: string[], options: { timeoutMs?: number; wrap?: string[]; env?: Record<string, string>; measurePeak?: boolean } = {}): Promise<CliResult> {
+  const peakFile = options.measurePeak ? join(mkdtempSync(join(tmpdir(), 'rd-peak-')), 'peak') : undefined;
+  const wrap = options.wrap ?? [process.execPath];
+  const [command, ...prefix] = peakFile ? ['/usr/bin/time', '-o', peakFile, '-f', '%M', ...wrap] : wrap;
   // GITHUB_ACTIONS would switch `run` to annotations: tests choose the format themselves.
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: undefined, ...options.env };
   const child = spawn(command!, [...prefix, CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  let lastOutputAt = Date.now();
+  child.stdout.on('data', (chunk) => { stdout += chunk; lastOutputAt = Date.now(); });
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const code = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`CLI timed out: ${args.join(' ')}\n${stdout}\n${stderr}`)); }, options.timeoutMs ?? 45_000);
     child.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode); });
   });
-  const result: CliResult = { code, stdout, stderr };
+  const result: CliResult = { code, stdout, stderr, lingerMs: Date.now() - lastOutputAt };
+  if (peakFile) result.peakRssMb = Number(readFileSync(peakFile, 'utf8').trim().split('\n').pop()) / 1024;
   const wantsJson = args.includes('--json') || args.join(' ').includes('--format json');
   if (wantsJson && stdout.trim().startsWith('{')) result.json = JSON.parse(stdout);
   return result;

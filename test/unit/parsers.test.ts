@@ -17,7 +17,11 @@ describe('parsers', () => {
     expect(parseDuration('2m')).toBe(120_000);
     expect(parseDuration('1.5s')).toBe(1500);
     expect(parseDuration('7')).toBe(7000);
-    for (const bad of ['', '0', '0s', '-1s', 'ten', '5h', '1e3']) expect(() => parseDuration(bad), bad).toThrow(/invalid mercy/);
+    expect(parseDuration('5h')).toBe(18_000_000);
+    expect(parseDuration('24h')).toBe(86_400_000);
+    expect(parseDuration('1ms')).toBe(1);
+    // From 1 ms to 24 h: below rounds to nothing, above overflows timers (40000m did, at once).
+    for (const bad of ['', '0', '0s', '-1s', 'ten', '1e3', '0.4ms', '25h', '40000m', '1441m', ' 5 s']) expect(() => parseDuration(bad), bad).toThrow(/invalid mercy .*from 1ms to 24h/);
   });
 
   it('signals', () => {
@@ -35,7 +39,7 @@ describe('run mode parsers', () => {
     expect(parseReadySpec('http://127.0.0.1:3000/health')).toMatchObject({ kind: 'http' });
     expect(parseReadySpec('log:^listening on \\d+')).toMatchObject({ kind: 'log' });
     expect(parseReadySpec('delay:2s')).toEqual({ kind: 'delay', ms: 2000 });
-    for (const bad of ['port:0', 'port:70000', 'log:(', 'delay:soon', 'tcp:80', 'http://']) expect(() => parseReadySpec(bad), bad).toThrow(/invalid --ready/);
+    for (const bad of ['port:0', 'port:70000', 'port:0x50', 'port:1e3', 'port: 80', 'port:80.5', 'log:(', 'delay:soon', 'delay:0.1ms', 'tcp:80', 'http://']) expect(() => parseReadySpec(bad), bad).toThrow(/invalid --ready/);
   });
 
   it('package managers are told from apps', () => {
@@ -54,7 +58,7 @@ describe('report escaping', () => {
   });
 
   it('JUnit XML: markup escaped, control characters dropped', () => {
-    expect(xml('<a href="x">&</a>\u0001')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;');
+    expect(xml('<a href="x">&</a>\u0001\ufffe')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;\ufffd\ufffd');
   });
 
   it('uWSGI ini: the [uwsgi] section, comments and bare flags', async () => {

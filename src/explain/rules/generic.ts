@@ -6,6 +6,8 @@ import type { Rule, RuleFinding } from '../rule.js';
 
 interface Advice { why: string; fix: string }
 
+const isIncoming = (handle: Handle) => handle.details.accepted === true || handle.details.incoming === true;
+
 function adviceFor(handle: Handle): Advice {
   const d = handle.details;
   switch (handle.kind) {
@@ -17,8 +19,11 @@ function adviceFor(handle: Handle): Advice {
     case 'pipe-server':
       return { why: 'a listening server keeps the event loop alive until it is closed', fix: 'server.close() in your shutdown handler' };
     case 'tcp-socket':
-      // Connections accepted by a server are explained by the http-server rule.
-      return { why: 'an open outgoing connection keeps the event loop alive', fix: 'close the client that owns it (client.close(), quit(), end() or socket.destroy()) in your shutdown handler' };
+      // An HTTP server's connections are explained by the http-server rule; a plain net.Server's
+      // (or what /proc shows as accepted) come here as incoming.
+      return isIncoming(handle)
+        ? { why: 'an open incoming connection keeps the event loop alive, and server.close() waits for it to end', fix: "keep the sockets from the server's 'connection' event and end() or destroy() them on shutdown, after server.close()" }
+        : { why: 'an open outgoing connection keeps the event loop alive', fix: 'close the client that owns it (client.close(), quit(), end() or socket.destroy()) in your shutdown handler' };
     case 'child-process':
       return { why: 'a running child process keeps the parent alive until it exits', fix: "child.kill() in your shutdown handler (or child.unref() if it may outlive you)" };
     case 'worker-thread':
@@ -57,7 +62,8 @@ export const genericHandles: Rule = {
     const groups = new Map<string, { variant: string; handles: Handle[] }>();
     for (const handle of handles) {
       // Timers split by repeat vs one-shot (different advice); everything else by kind.
-      const variant = handle.kind === 'timer' ? (handle.details.repeat ? 'interval' : 'timeout') : handle.kind === 'tcp-socket' ? 'client' : handle.kind;
+      const variant = handle.kind === 'timer' ? (handle.details.repeat ? 'interval' : 'timeout')
+        : handle.kind === 'tcp-socket' ? (isIncoming(handle) ? 'incoming' : 'client') : handle.kind;
       const key = `${ownerKey(handle)}|${variant}`;
       const group = groups.get(key) ?? { variant, handles: [] };
       group.handles.push(handle);

@@ -27,7 +27,7 @@ export function fixFor(version: string | undefined, inFlight: boolean): string {
 export const httpServerRule: Rule = {
   id: 'http-server-connections',
   explain(handles, snapshot): RuleFinding[] {
-    const connections = handles.filter((h) => h.kind === 'tcp-socket' && h.details.accepted);
+    const connections = handles.filter((h) => h.kind === 'tcp-socket' && h.details.accepted && h.details.http !== false);
     if (connections.length === 0) return [];
     const inFlight = connections.filter((h) => h.details.inFlight);
     const server = connections.find((h) => h.details.server)?.details.server;

@@ -1,0 +1,29 @@
+// Every output format, from one diagnosis. Strings from the target are made inert first for
+// the formats people and CI logs read (see core/sanitize.ts); JSON carries them as they are,
+// escaped by JSON itself.
+import type { Diagnosis } from '../core/diagnosis.js';
+import { inertDiagnosis, noWorkflowCommands } from '../core/sanitize.js';
+import { renderGithubAnnotations } from './github.js';
+import { toJsonDocument } from './json.js';
+import { renderJunit } from './junit.js';
+import { renderText } from './text.js';
+
+export const FORMATS = ['text', 'json', 'github', 'junit'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface RenderOptions {
+  /** Colours for a terminal (text only). */
+  color: boolean;
+  toolVersion: string;
+}
+
+export function render(format: Format, diagnosis: Diagnosis, options: RenderOptions): string {
+  if (format === 'json') return `${JSON.stringify(toJsonDocument(diagnosis, options.toolVersion), null, 2)}\n`;
+  const safe = inertDiagnosis(diagnosis);
+  switch (format) {
+    case 'text': return `${renderText(safe, options.color)}\n`;
+    case 'junit': return renderJunit(safe, renderText(safe, false));
+    // The annotations, then the text report for the log (no line of it can be a workflow command).
+    case 'github': return `${renderGithubAnnotations(safe)}\n${noWorkflowCommands(renderText(safe, false))}\n`;
+  }
+}
