@@ -71,8 +71,9 @@ describe('injection: every string from the target is inert in every format', () 
     const argv = strings.slice(1, 20).map((s) => s.replace(/\u0000/g, ''));
 
     const app = await startFixture('hostile-names.cjs', { HOSTILE_FILE: file }, argv);
-    const text = await runCli(['handles', String(app.pid)]);
+    const text = await runCli(['handles', String(app.pid)], { measurePeak: true });
     expect(text.code).toBe(0);
+    expect(text.peakRssMb).toBeLessThan(PEAK_BUDGET_MB);
     expect(text.stdout).toMatch(/\\x1b\[2J|\\x1b\]0;pwned/); // shown, escaped
     expectInertText(text.stdout, 'text');
     const json = await runCli(['handles', String(app.pid), '--json']);
@@ -83,8 +84,10 @@ describe('injection: every string from the target is inert in every format', () 
 
     const report = join(dir, 'report.xml');
     const command = ['--', node, 'fixtures/hostile-names.cjs', ...argv];
-    const github = await runCli(['run', '--mercy', '1s', '--ready', 'log:^READY', '--format', 'github', ...command], { env: { HOSTILE_FILE: file } });
+    const github = await runCli(['run', '--mercy', '1s', '--ready', 'log:^READY', '--format', 'github', ...command], { env: { HOSTILE_FILE: file }, measurePeak: true });
     expect(github.code).toBe(1);
+    expect(github.peakRssMb).toBeLessThan(PEAK_BUDGET_MB);
+    console.log(`200 hostile strings: peak RSS ${text.peakRssMb!.toFixed(0)} MB (handles), ${github.peakRssMb!.toFixed(0)} MB (run)`);
     expectInertGithub(github.stdout);
     expectInertText(github.stderr.replace(/^\[service\] /gm, ''), 'service output');
     const junit = await runCli(['run', '--mercy', '1s', '--ready', 'log:^READY', '--format', 'junit', '--report-file', report, ...command], { env: { HOSTILE_FILE: file } });
@@ -125,8 +128,10 @@ describe('hostile files and processes', () => {
     // Loaded: now its package.json becomes a FIFO nobody writes to.
     rmSync(join(pkg, 'package.json'));
     execFileSync('mkfifo', [join(pkg, 'package.json')]);
-    const result = await runCli(['handles', String(app.pid), '--json'], { timeoutMs: 20_000 });
+    const result = await runCli(['handles', String(app.pid), '--json'], { timeoutMs: 20_000, measurePeak: true });
     expect(result.code).toBe(0);
+    expect(result.peakRssMb).toBeLessThan(PEAK_BUDGET_MB);
+    console.log(`package.json a FIFO: peak RSS ${result.peakRssMb!.toFixed(0)} MB`);
     const finding = result.json.findings.find((f: any) => f.handles.some((h: any) => h.kind === 'timer'));
     expect(finding.handles[0].owner.package).toEqual({ name: 'fifo-pkg' });
     expect(listeningPorts(app.pid)).toEqual([]);
