@@ -19,6 +19,9 @@ import { parsePid } from './reach/target.js';
 import { inert } from './core/sanitize.js';
 import { FORMATS, render, type Format } from './report/formats.js';
 
+/** The checkout CI runs in: annotations name files relative to it. */
+const CI_WORKSPACE = process.env.GITHUB_WORKSPACE || process.env.CI_PROJECT_DIR || undefined;
+
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 interface OutputOptions { json?: boolean; color: boolean; inspector: boolean }
@@ -26,7 +29,7 @@ interface OutputOptions { json?: boolean; color: boolean; inspector: boolean }
 function print(diagnosis: Diagnosis, options: OutputOptions): void {
   if (interruption()) return; // the interrupt handler is ending the process: no verdict to claim
   const colored = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  process.stdout.write(render(options.json ? 'json' : 'text', diagnosis, { color: colored, toolVersion: VERSION }));
+  process.stdout.write(render(options.json ? 'json' : 'text', diagnosis, { color: colored, toolVersion: VERSION, workspace: CI_WORKSPACE }));
   process.exitCode = diagnosis.exitCode;
 }
 
@@ -132,7 +135,7 @@ function buildRunCommand(): Command {
       const prefix = options.color && process.stderr.isTTY && !process.env.NO_COLOR ? '\x1b[2m[service]\x1b[0m ' : '[service] ';
       // The report file is written once, whatever happens: the verdict, or why there is none.
       const writeReport = (diagnosis: Diagnosis) => {
-        if (reportFile) writeFileSync(reportFile, render(format, diagnosis, { color: false, toolVersion: VERSION }));
+        if (reportFile) writeFileSync(reportFile, render(format, diagnosis, { color: false, toolVersion: VERSION, workspace: CI_WORKSPACE }));
       };
       const unfinished = (why: string, exitCode: number) => unfinishedRun(command, why, exitCode);
       const forget = onInterrupt((interrupt) => writeReport(unfinished(`interrupted by ${interrupt} before the verdict: the shutdown was not checked (the service was killed)`, interrupt === 'SIGINT' ? 130 : 143)));
@@ -155,7 +158,7 @@ function buildRunCommand(): Command {
       if (interruption()) return;
       const color = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
       writeReport(diagnosis);
-      process.stdout.write(render(reportFile || format === 'text' ? 'text' : format, diagnosis, { color: color && (reportFile !== undefined || format === 'text'), toolVersion: VERSION }));
+      process.stdout.write(render(reportFile || format === 'text' ? 'text' : format, diagnosis, { color: color && (reportFile !== undefined || format === 'text'), toolVersion: VERSION, workspace: CI_WORKSPACE }));
       process.exitCode = diagnosis.exitCode;
     });
 }

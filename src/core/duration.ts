@@ -15,8 +15,16 @@ export function parseDuration(text: string, what = 'mercy'): number {
   return Math.round(ms);
 }
 
+/** "850 ms", "4.2 s", "2 min", "3 min 20 s", "9 h 16 min": in the units a person reads. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
+  if (ms < 3_600_000) {
+    const minutes = Math.floor(ms / 60_000);
+    const seconds = Math.round((ms % 60_000) / 1000);
+    return seconds > 0 && minutes < 10 ? `${minutes} min ${seconds} s` : `${Math.round(ms / 60_000)} min`;
+  }
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.round((ms % 3_600_000) / 60_000);
+  return minutes > 0 ? `${hours} h ${minutes} min` : `${hours} h`;
 }

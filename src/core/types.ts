@@ -80,6 +80,10 @@ export interface Snapshot {
 }
 
 export interface SnapshotContext {
+  /** The peers (address:port) of reload-doctor's own --exercise connections. */
+  exerciseClients?: string[];
+  /** npm packages the process has loaded (from its scripts' paths): which libraries it uses. */
+  loadedPackages?: PackageRef[];
   uwsgi?: { gevent: boolean; waitForHub: boolean; workerReloadMercyMs: number; options: Record<string, string> };
   /** Wake-ups per second over the mercy window (voluntary context switches). */
   wakeupsPerSecond?: number;

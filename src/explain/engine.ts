@@ -2,31 +2,47 @@
 // claims is still explained by the generic rule: nothing is hidden.
 import type { Finding, Snapshot } from '../core/types.js';
 import type { Rule } from './rule.js';
+import { amqpConnectionManagerRule } from './rules/amqp-connection-manager.js';
 import { amqplibRule } from './rules/amqplib.js';
+import { apolloServerRule } from './rules/apollo-server.js';
+import { bullRule } from './rules/bull.js';
 import { bullmqRule } from './rules/bullmq.js';
 import { busyMainThread } from './rules/busy-main-thread.js';
 import { chokidarRule } from './rules/chokidar.js';
 import { clusterWorkerRule } from './rules/cluster-worker.js';
+import { cronRule } from './rules/cron.js';
 import { genericHandles } from './rules/generic.js';
 import { httpServerRule } from './rules/http-server.js';
 import { ioredisRule } from './rules/ioredis.js';
+import { kafkajsRule } from './rules/kafkajs.js';
+import { knexRule } from './rules/knex.js';
 import { mongodbRule } from './rules/mongodb.js';
+import { mqttRule } from './rules/mqtt.js';
 import { mysql2Rule } from './rules/mysql2.js';
+import { natsRule } from './rules/nats.js';
+import { nestjsRule } from './rules/nestjs.js';
 import { nodeCronRule } from './rules/node-cron.js';
 import { nodeRedisRule } from './rules/node-redis.js';
+import { nodeScheduleRule } from './rules/node-schedule.js';
 import { pgRule } from './rules/pg.js';
+import { sequelizeRule } from './rules/sequelize.js';
+import { shutdownHelpersRule } from './rules/shutdown-helpers.js';
 import { socketIoRule } from './rules/socket-io.js';
 import { uwsgiWaitForHubRule } from './rules/uwsgi.js';
 import { websocketRule } from './rules/websocket.js';
 
 /**
- * Specific culprit rules first, the generic fallback last. Where two rules could claim the
- * same handles, the one that knows more says so with `runsBefore` (bullmq before ioredis,
- * socket.io before websocket); test/unit/rules.test.ts holds this list to those claims.
+ * Specific culprit rules first, the generic fallback last. A library that drives another
+ * (knex drives pg) comes before it and claims the handles it opened; where two rules could
+ * claim the same handles, the one that knows more says so with `runsBefore`;
+ * test/unit/rules.test.ts holds this list to those claims.
  */
 export const RULES: readonly Rule[] = [
-  busyMainThread, uwsgiWaitForHubRule, mongodbRule, bullmqRule, ioredisRule, nodeRedisRule, pgRule, mysql2Rule,
-  amqplibRule, nodeCronRule, chokidarRule, socketIoRule, websocketRule, httpServerRule, clusterWorkerRule, genericHandles,
+  busyMainThread, uwsgiWaitForHubRule, shutdownHelpersRule,
+  mongodbRule, knexRule, sequelizeRule, bullmqRule, bullRule, ioredisRule, nodeRedisRule, pgRule, mysql2Rule,
+  amqpConnectionManagerRule, amqplibRule, kafkajsRule, natsRule, mqttRule,
+  nodeCronRule, cronRule, nodeScheduleRule, chokidarRule,
+  socketIoRule, apolloServerRule, nestjsRule, websocketRule, httpServerRule, clusterWorkerRule, genericHandles,
 ];
 
 const SEVERITY_ORDER = { blocks: 0, warning: 1, harmless: 2 } as const;

@@ -1,6 +1,6 @@
 // What a handle belongs to, decided the same way by every rule: the npm package whose code
 // owns it, and the line a person should look at.
-import type { Handle, PackageRef, SourceLocation } from '../core/types.js';
+import type { Handle, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
 
 /**
  * The npm package a handle belongs to: its owner's (the package whose code holds its
@@ -19,6 +19,33 @@ export function ownedBy(handles: Handle[], packages: Iterable<string>): Handle[]
     const owner = packageOf(handle);
     return owner !== undefined && names.has(owner.name);
   });
+}
+
+/**
+ * Handles of a driver that a higher-level library opened: knex's pg sockets, Bull's ioredis
+ * clients. With creation stacks (run mode) the library's own frames in the stack say so; in
+ * attach mode, that the process loaded the library (its scripts) is the best evidence there is.
+ */
+export function openedThrough(handles: Handle[], drivers: Iterable<string>, wrapper: string, snapshot: Snapshot): Handle[] {
+  const loaded = isLoaded(snapshot, wrapper);
+  return ownedBy(handles, drivers).filter((handle) => (handle.createdAt
+    ? handle.createdAt.some((frame) => frame.location?.package?.name === wrapper)
+    : loaded));
+}
+
+/** The process loaded this package (one of its scripts). */
+export function isLoaded(snapshot: Snapshot, name: string): boolean {
+  return snapshot.context?.loadedPackages?.some((ref) => ref.name === name) === true;
+}
+
+/** A package by name, with its version when a handle's owner or creation frame, or what is loaded, knows it. */
+export function packageNamed(handles: Handle[], name: string, snapshot: Snapshot): PackageRef {
+  for (const handle of handles) {
+    const frames = [handle.owner, ...(handle.createdAt ?? []).map((frame) => frame.location)];
+    const found = frames.find((location) => location?.package?.name === name)?.package;
+    if (found) return found;
+  }
+  return snapshot.context?.loadedPackages?.find((ref) => ref.name === name) ?? { name };
 }
 
 /** The package that owns most of the handles, for the finding's "name@version": a preferred one first. */

@@ -73,6 +73,18 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     return handle;
   };
 
+  // libuv's "now", which timers count from; Node 18 keeps no binding in that closure, and
+  // performance.now() (ms since the process started) is the same clock within a few ms.
+  const now = typeof timersBinding?.getLibuvNow === 'function' ? timersBinding.getLibuvNow()
+    : typeof (globalThis as any).performance?.now === 'function' ? (globalThis as any).performance.now() : undefined;
+  /** When a socket's own timeout (keepAliveTimeout, socket.setTimeout) fires: it closes the socket then. */
+  const timeoutDueIn = (socket: any): number | undefined => {
+    const symbol = Object.getOwnPropertySymbols(socket ?? {}).find((s) => s.description === 'timeout');
+    const timer = symbol ? socket[symbol] : undefined;
+    if (!timer || now === undefined || typeof timer._idleStart !== 'number' || !(timer._idleTimeout > 0)) return undefined;
+    return Math.max(0, Math.round(timer._idleStart + timer._idleTimeout - now));
+  };
+
   const items: RawItem[] = [];
   const handles: any[] = (process as any)._getActiveHandles();
   const childStdio = new Map<unknown, number>();
@@ -105,7 +117,8 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
       const local = typeof address === 'string' ? address : address ? endpoint(address.address, address.port) : undefined;
       items.push({ type: wrap === 'Pipe' ? 'pipe-server' : 'tcp-server', refed: true, fd,
         owners: [...listenerOwners(handle, ['request', 'upgrade', 'connection']), ...listenerOwners(handle, ['listening', 'close'])],
-        details: { local, connections: handle._connections, server: ctor } });
+        // close() was called (its handle is gone): it finishes when the loop gets a turn and its connections end.
+        details: { local, connections: handle._connections, server: ctor, closing: handle._handle == null ? true : undefined } });
     } else if (wrap === 'TCP' || wrap === 'Pipe' || wrap === 'TTY' || ctor === 'Socket' || ctor === 'TLSSocket' || ctor === 'WriteStream' || ctor === 'ReadStream') {
       const server = handle.server;
       let serverAddress: any = null;
@@ -135,6 +148,8 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
           http: http === false ? false : undefined,
           upgraded: upgraded ? true : undefined,
           server: serverAddress ? (typeof serverAddress === 'string' ? serverAddress : endpoint(serverAddress.address, serverAddress.port)) : undefined,
+          // An idle connection the server closes by itself (keepAliveTimeout), in this many ms.
+          closesIn: server && !handle._httpMessage ? timeoutDueIn(handle) : undefined,
           // A response (server side) or request (client side) still in flight on this socket.
           inFlight: handle._httpMessage ? (server ? `response to ${handle._httpMessage.req?.method} ${handle._httpMessage.req?.url}` : `request ${handle._httpMessage.method} ${handle._httpMessage.path}`) : undefined,
           childPid: childStdio.get(handle),
@@ -155,10 +170,6 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   // reload-doctor's own watchdog (inspector-window.ts) is not the target's: left out.
   const ourWatchdog = (globalThis as any)[Symbol.for(watchdogKey)]?.tick;
   if (timerListMap && typeof timerListMap === 'object') {
-    // libuv's "now", which timers count from; Node 18 keeps no binding in that closure, and
-    // performance.now() (ms since the process started) is the same clock within a few ms.
-    const now = typeof timersBinding?.getLibuvNow === 'function' ? timersBinding.getLibuvNow()
-      : typeof (globalThis as any).performance?.now === 'function' ? (globalThis as any).performance.now() : undefined;
     for (const key of Object.keys(timerListMap)) {
       const list = timerListMap[key];
       for (let timer = list?._idleNext; timer && timer !== list; timer = timer._idleNext) {

@@ -20,7 +20,8 @@ export const CREATION_KEY = 'reload-doctor.creation';
 /* eslint-disable */
 declare const require: (id: string) => any;
 
-export function installCreationHook(creationKey: string): string {
+/** @param dropPromiseHooks switches async_hooks' promise hooks off: called once the service is ready (run-preload.ts). */
+export function installCreationHook(creationKey: string, dropPromiseHooks?: () => string): string {
   const key = Symbol.for(creationKey);
   const store = globalThis as any;
   if (store[key]) return 'already installed';
@@ -57,10 +58,35 @@ export function installCreationHook(creationKey: string): string {
   const tickLinks = new Map<number, CreationRecord>();
   let startingUp = true;
 
+  // Until the service is ready, promises pass their creator on too: a pool that connects on
+  // the first query (knex, Sequelize, amqp-connection-manager) opens its socket in a promise
+  // job, far from the app's line that issued the query. A promise made where nothing recorded
+  // runs (the app's top-level code, its async main) keeps a stack of its own; the others only
+  // a link. Once the service is ready (settle) this stops, and the promise hooks go (their
+  // cost on a busy server is not worth it: see run-preload.ts).
+  const MAX_PROMISE_LINKS = 100_000;
+  const MAX_STARTUP_MS = 120_000;
+  const installedAt = Date.now();
+  const promiseLinks = new Map<number, CreationRecord>();
+
   const SERVERS = new Set(['TCPSERVERWRAP', 'PIPESERVERWRAP']);
   const serverIds = new Set<number>();
 
+  const creatorOf = (id: number) => records.get(id) ?? tickLinks.get(id) ?? promiseLinks.get(id);
+
   function init(asyncId: number, type: string, triggerId: number, resource: any): void {
+    if (type === 'PROMISE') {
+      if (!startingUp || promiseLinks.size >= MAX_PROMISE_LINKS) return;
+      // A service never declared ready (no window could open) still stops paying, later.
+      if (Date.now() - installedAt > MAX_STARTUP_MS) return hook.settle();
+      const creator = creatorOf(asyncHooks.executionAsyncId()) ?? creatorOf(triggerId);
+      if (creator) {
+        if (!creator.served) promiseLinks.set(asyncId, creator);
+        return;
+      }
+      promiseLinks.set(asyncId, { own: captured() });
+      return;
+    }
     const bridge = BRIDGES.has(type);
     if (SERVERS.has(type)) serverIds.add(asyncId);
     // Everything else (promises, HTTP messages) cannot keep the loop alive, and neither can an
@@ -69,7 +95,7 @@ export function installCreationHook(creationKey: string): string {
     const context = asyncHooks.executionAsyncId();
     // The running resource made it; failing that, the one Node names as its trigger (a
     // server for the connections it accepts: those are created outside any JS callback).
-    const creator = records.get(context) ?? tickLinks.get(context) ?? records.get(triggerId) ?? tickLinks.get(triggerId);
+    const creator = creatorOf(context) ?? creatorOf(triggerId);
     if (bridge) {
       if (creator?.served) return;
       if (creator) {
@@ -83,20 +109,28 @@ export function installCreationHook(creationKey: string): string {
       records.set(asyncId, { via: creator.own ?? creator.via, served });
       return;
     }
+    (bridge ? tickLinks : records).set(asyncId, { own: captured() });
+  }
+
+  function captured(): Creation {
     const own: Creation = {};
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 30; // Node's own frames would eat the default 10
     Error.captureStackTrace(own, init);
     Error.stackTraceLimit = limit;
-    (bridge ? tickLinks : records).set(asyncId, { own });
+    return own;
   }
 
   // Never disabled: only `run` installs it, in a service it owns and kills at the end.
   asyncHooks.createHook({ init }).enable();
-  store[key] = {
-    /** The service is ready: stop following ticks (see BRIDGES). */
+  const hook = {
+    promiseHooks: 'on',
+    /** The service is ready: stop following ticks and promises (see BRIDGES, promiseLinks). */
     settle() {
+      if (!startingUp) return;
       startingUp = false;
+      promiseLinks.clear();
+      if (dropPromiseHooks) hook.promiseHooks = dropPromiseHooks();
     },
     /** The cap was reached: resources created since have no stack. */
     full: () => records.size >= MAX_RECORDS,
@@ -107,6 +141,7 @@ export function installCreationHook(creationKey: string): string {
       return { own: record.own ? String(record.own.stack ?? '') : undefined, via: record.via ? String(record.via.stack ?? '') : undefined };
     },
   };
+  store[key] = hook;
   return 'installed';
 }
 

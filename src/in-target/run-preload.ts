@@ -25,7 +25,7 @@ export interface RunPreloadConfig {
 
 export function startUnderRun(
   load: (id: string) => any,
-  installCreationHook: (key: string) => string,
+  installCreationHook: (key: string, dropPromiseHooks?: () => string) => string,
   emptyPromiseHookLists: (hooks: any, update: any) => string,
 ): string {
   const config: RunPreloadConfig | null = JSON.parse(process.env.RELOAD_DOCTOR_RUN ?? 'null');
@@ -39,8 +39,9 @@ export function startUnderRun(
   let promiseHooks = 'kept';
   if (!manager && config.creationStacks) {
     try {
-      hook = installCreationHook(config.creationKey);
-      promiseHooks = dropPromiseHooks();
+      // The promise hooks stay on until the service is ready (they follow lazy connections).
+      hook = installCreationHook(config.creationKey, dropPromiseHooks);
+      promiseHooks = 'until ready';
     } catch (error: any) {
       hook = `failed: ${error?.message ?? error}`;
     }

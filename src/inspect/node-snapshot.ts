@@ -2,8 +2,9 @@
 // resource, then CDP resolves each callback to its source location.
 import { performance } from 'node:perf_hooks';
 import { bestEffort } from '../core/debug.js';
+import { formatDuration } from '../core/duration.js';
 import { settleWithin } from '../core/time.js';
-import type { Handle, HandleKind, Snapshot, SourceLocation } from '../core/types.js';
+import type { Handle, HandleKind, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
 import { collectInTarget, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
 import { CREATION_KEY } from '../in-target/creation-hook.js';
 import { WINDOW_KEY } from '../in-target/inspector-window.js';
@@ -54,13 +55,14 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
       functionName: frame.functionName,
       location: frame.url !== undefined ? resolver.resolve(frame.url, frame.line, frame.column, frame.functionName) : undefined,
     }));
+    const loadedPackages = packagesIn(catalog.urls.values(), resolver);
     return {
       source: 'inspector',
       nodeVersion: raw.nodeVersion,
       takenAtMs: Math.round(performance.now() - options.startedAt),
       handles,
       busyStack: fixedStack,
-      context: raw.clusterWorker ? { clusterWorker: true } : undefined,
+      context: { ...(raw.clusterWorker ? { clusterWorker: true } : {}), ...(loadedPackages.length > 0 ? { loadedPackages } : {}) },
       notes,
     };
   } catch (error) {
@@ -267,15 +269,17 @@ function labelFor(item: RawItem): string {
   const d = item.details;
   switch (item.type) {
     case 'timer': {
-      const period = d.repeat ? `every ${d.repeat} ms` : `${d.delay} ms`;
-      const due = d.dueIn !== undefined ? ` (next due in ${d.dueIn} ms)` : '';
+      // Node's own words (ms); long ones in the units a person reads.
+      const ms = (value: unknown) => (Number(value) >= 60_000 ? formatDuration(Number(value)) : `${value} ms`);
+      const period = d.repeat ? `every ${ms(d.repeat)}` : ms(d.delay);
+      const due = d.dueIn !== undefined ? ` (next due in ${ms(d.dueIn)})` : '';
       return `Timeout ${period}${due}`;
     }
     case 'tcp-server':
     case 'pipe-server': {
       const wrap = item.type === 'tcp-server' ? 'TCPServerWrap' : 'PipeServerWrap';
       const connections = typeof d.connections === 'number' ? `, ${d.connections} open connection${d.connections === 1 ? '' : 's'}` : '';
-      return `${wrap} (listening on ${d.local ?? '?'}${connections})`;
+      return d.closing ? `${wrap} (closing: server.close() was called${connections})` : `${wrap} (listening on ${d.local ?? '?'}${connections})`;
     }
     case 'tcp-socket': {
       const role = d.accepted ? ` (connection of ${d.server ? `server ${d.server}` : 'a closed server'})` : '';
@@ -308,4 +312,14 @@ function clean(details: RawItem['details']): Handle['details'] {
   const out: Handle['details'] = {};
   for (const [key, value] of Object.entries(details)) if (value !== undefined) out[key] = value;
   return out;
+}
+
+/** The npm packages whose scripts are loaded (with their versions): which libraries the process uses. */
+function packagesIn(urls: Iterable<string>, resolver: LocationResolver): PackageRef[] {
+  const found = new Map<string, PackageRef>();
+  for (const url of urls) {
+    const ref = url.includes('/node_modules/') ? resolver.resolve(url, 0, 0).package : undefined;
+    if (ref && !found.has(ref.name)) found.set(ref.name, ref);
+  }
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -15,6 +15,8 @@ export interface RenderOptions {
   /** Colours for a terminal (text only). */
   color: boolean;
   toolVersion: string;
+  /** The repository's checkout (GITHUB_WORKSPACE): CI annotations name files relative to it. */
+  workspace?: string;
 }
 
 export function render(format: Format, diagnosis: Diagnosis, options: RenderOptions): string {
@@ -22,8 +24,8 @@ export function render(format: Format, diagnosis: Diagnosis, options: RenderOpti
   const safe = inertDiagnosis(diagnosis);
   switch (format) {
     case 'text': return `${renderText(safe, options.color)}\n`;
-    case 'junit': return renderJunit(safe, renderText(safe, false));
+    case 'junit': return renderJunit(safe, renderText(safe, false), options.workspace);
     // The annotations, then the text report for the log (no line of it can be a workflow command).
-    case 'github': return `${renderGithubAnnotations(safe)}\n${noWorkflowCommands(renderText(safe, false))}\n`;
+    case 'github': return `${renderGithubAnnotations(safe, options.workspace)}\n${noWorkflowCommands(renderText(safe, false))}\n`;
   }
 }

@@ -2,10 +2,11 @@
 // created (or owns) the handles, so the pull request shows it next to the code.
 // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 import type { Diagnosis } from '../core/diagnosis.js';
+import { ciFile, stableTitle } from './ci-places.js';
 import { describeVerdict } from './verdict.js';
 import type { Finding } from '../core/types.js';
 
-export function renderGithubAnnotations(diagnosis: Diagnosis): string {
+export function renderGithubAnnotations(diagnosis: Diagnosis, workspace?: string): string {
   const lines: string[] = [];
   const { verdict } = diagnosis;
   if (verdict) {
@@ -16,19 +17,19 @@ export function renderGithubAnnotations(diagnosis: Diagnosis): string {
   }
   for (const finding of diagnosis.findings) {
     if (finding.severity === 'harmless') continue;
-    lines.push(annotation(finding));
+    lines.push(annotation(finding, workspace));
   }
   return lines.join('\n');
 }
 
-function annotation(finding: Finding): string {
+function annotation(finding: Finding, workspace: string | undefined): string {
   const level = finding.severity === 'blocks' ? 'error' : 'warning';
-  const properties: Record<string, string | number> = { title: finding.title.slice(0, 200) };
-  const location = finding.location;
-  if (location && !location.internal) {
-    properties.file = location.file;
-    properties.line = location.line;
-    properties.col = location.column;
+  const properties: Record<string, string | number> = { title: stableTitle(finding.title).slice(0, 200) };
+  const file = ciFile(finding.location, workspace);
+  if (file) {
+    properties.file = file;
+    properties.line = finding.location!.line;
+    properties.col = finding.location!.column;
   }
   return command(level, properties, `${finding.why}\nFix: ${finding.fix}`);
 }

@@ -3,9 +3,10 @@
 import type { Diagnosis } from '../core/diagnosis.js';
 import { xmlChars } from '../core/sanitize.js';
 import { formatDuration } from '../core/duration.js';
+import { ciFile, stableTitle } from './ci-places.js';
 import { describeVerdict } from './verdict.js';
 
-export function renderJunit(diagnosis: Diagnosis, textReport: string): string {
+export function renderJunit(diagnosis: Diagnosis, textReport: string, workspace?: string): string {
   const { verdict } = diagnosis;
   const seconds = ((verdict?.exitedAfterMs ?? verdict?.mercyMs ?? 0) / 1000).toFixed(3);
   const shutdownName = verdict
@@ -16,8 +17,9 @@ export function renderJunit(diagnosis: Diagnosis, textReport: string): string {
   cases.push(testCase('reload-doctor', shutdownName, seconds, {},
     shutdownFailed ? failure(verdict?.outcome ?? (diagnosis.unfinished ? 'unfinished' : 'failed'), verdict ? describeVerdict(verdict).text.replace(/^[✔✖] /, '') : diagnosis.unfinished ?? 'failed', textReport) : ''));
   for (const finding of diagnosis.findings.filter((f) => f.severity === 'blocks')) {
-    const where: Record<string, string> = finding.location && !finding.location.internal ? { file: finding.location.file, line: String(finding.location.line) } : {};
-    cases.push(testCase('reload-doctor.culprits', finding.title, '0', where,
+    const file = ciFile(finding.location, workspace);
+    const where: Record<string, string> = file ? { file, line: String(finding.location!.line) } : {};
+    cases.push(testCase('reload-doctor.culprits', stableTitle(finding.title), '0', where,
       failure(finding.id, finding.why, `${finding.why}\nFix: ${finding.fix}\n${finding.handles.map((h) => `- ${h.label}`).join('\n')}`)));
   }
   const failures = (shutdownFailed ? 1 : 0) + cases.length - 1;

@@ -16,7 +16,7 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   lines.push(c.bold(`reload-doctor${mode} · ${describePid(target)} · ${runtime} · ${truncate(target.command, 80)}`));
   for (const warning of diagnosis.warnings) lines.push(c.yellow(`! ${warning}`));
   if (diagnosis.run) lines.push(`ready after ${formatDuration(diagnosis.run.readyAfterMs)}: ${diagnosis.run.readyBy}`);
-  if (verdict) lines.push(verdictLine(verdict, c));
+  if (verdict) lines.push(verdictLine(verdict, diagnosis.exitCode, c));
   if (diagnosis.unfinished) lines.push(c.red(`✖ ${diagnosis.unfinished}`));
   if (diagnosis.run?.exercise) lines.push(exerciseLine(diagnosis.run.exercise, verdict?.signal ?? 'the signal', c));
 
@@ -58,13 +58,15 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   return lines.join('\n');
 }
 
-function verdictLine(verdict: Verdict, c: ChalkInstance): string {
+/** In time, but failed anyway (a request in flight was dropped): no ✔ on a failing run. */
+function verdictLine(verdict: Verdict, exitCode: number, c: ChalkInstance): string {
   const { ok, text } = describeVerdict(verdict);
-  return ok ? c.green(text) : c.red(text);
+  if (ok && exitCode === 0) return c.green(text);
+  return c.red(ok ? text.replace(/^✔/, '✖') : text);
 }
 
 function findingLines(finding: Finding, c: ChalkInstance): string[] {
-  const owner = finding.owner ? packageLabel(finding.owner) : finding.location && !finding.location.internal ? 'your code' : '';
+  const owner = finding.owner ? packageLabel(finding.owner) : finding.location && !finding.location.internal && !finding.location.package ? 'your code' : '';
   const lines = [`  ${c.red('●')} ${c.bold(finding.title)}${owner ? c.cyan(`  [${owner}]`) : ''}`];
   if (finding.location) {
     const creator = finding.handles.find((h) => h.createdIn === finding.location);
@@ -124,7 +126,7 @@ function exerciseLine(exercise: ExerciseReport, signal: string, c: ChalkInstance
 }
 
 function describeLocation(location: SourceLocation): string {
-  return `${location.functionName ? `${location.functionName} ` : ''}(${formatLocation(location)})`;
+  return `${location.functionName || '<anonymous>'} (${formatLocation(location)})`;
 }
 
 function summarise(handles: Handle[]): string {

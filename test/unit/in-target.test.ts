@@ -85,14 +85,19 @@ describe('in-target functions, rebuilt from their source text', () => {
     const debugPort = process.debugPort;
     process.env.RELOAD_DOCTOR_RUN = JSON.stringify({ report, creationStacks: true, creationKey: `reload-doctor.preload-test.${process.pid}` });
     try {
-      const { fn } = rebuild(runPreload.startUnderRun);
-      const install = rebuild(creationHook.installCreationHook).fn;
-      const emptyLists = rebuild(promiseHookLists.emptyPromiseHookLists).fn;
+      // One context, as in the preload file: the functions share its global object.
+      const { fn, context: contextOf } = rebuild(runPreload.startUnderRun);
+      const install = vm.runInContext(`(${creationHook.installCreationHook})`, contextOf);
+      const emptyLists = vm.runInContext(`(${promiseHookLists.emptyPromiseHookLists})`, contextOf);
       expect(fn((id: string) => process.getBuiltinModule(id), install, emptyLists)).toBe('installed');
       const [line] = readFileSync(report, 'utf8').trim().split('\n');
       expect(JSON.parse(line!)).toMatchObject({ pid: process.pid, manager: false, hook: 'installed' });
-      expect(JSON.parse(line!).promiseHooks).toMatch(/dropped|other promise hooks present/);
+      expect(JSON.parse(line!).promiseHooks).toBe('until ready');
       expect(process.debugPort).toBe(0);
+      // Ready: the hook stops following promises and the promise hooks go.
+      const hook = vm.runInContext(`globalThis[Symbol.for(${JSON.stringify(`reload-doctor.preload-test.${process.pid}`)})]`, contextOf);
+      hook.settle();
+      expect(hook.promiseHooks).toMatch(/dropped|other promise hooks present/);
     } finally {
       delete process.env.RELOAD_DOCTOR_RUN;
       process.debugPort = debugPort;

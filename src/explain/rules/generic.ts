@@ -17,7 +17,9 @@ function adviceFor(handle: Handle): Advice {
         : { why: `a pending setTimeout keeps the event loop alive until it fires${d.dueIn !== undefined ? ` (in ${d.dueIn} ms)` : ''}`, fix: 'clearTimeout(timer) in your shutdown handler, or timer.unref()' };
     case 'tcp-server':
     case 'pipe-server':
-      return { why: 'a listening server keeps the event loop alive until it is closed', fix: 'server.close() in your shutdown handler' };
+      return d.closing
+        ? { why: 'server.close() was already called: the server is gone once its connections end and the event loop gets a turn', fix: 'end the connections it still waits for (server.closeAllConnections() after a grace period), and keep the main thread free to run their close callbacks' }
+        : { why: 'a listening server keeps the event loop alive until it is closed', fix: 'server.close() in your shutdown handler' };
     case 'tcp-socket':
       // An HTTP server's connections are explained by the http-server rule; a plain net.Server's
       // (or what /proc shows as accepted) come here as incoming.

@@ -2,6 +2,7 @@
 // streaming) and idle keep-alive sockets. The fix depends on the target's Node version:
 // closeIdleConnections()/closeAllConnections() since 18.2, and close() itself drops idle
 // keep-alive sockets since 19.
+import { formatDuration } from '../../core/duration.js';
 import { summariseHandles } from '../handle-summary.js';
 import { bestLocation } from '../ownership.js';
 import type { Rule, RuleFinding } from '../rule.js';
@@ -35,6 +36,20 @@ export const httpServerRule: Rule = {
     const [major] = nodeMajorMinor(snapshot.nodeVersion);
     // Idle keep-alive sockets of a server that is still listening go away with close() on Node ≥ 19.
     const closesThemItself = inFlight.length === 0 && server !== undefined && major >= 19;
+    // A closed server's idle connections, each with its keepAliveTimeout running: they go by themselves.
+    const timingOut = inFlight.length === 0 && !closesThemItself && connections.every((h) => typeof h.details.closesIn === 'number');
+    if (timingOut) {
+      const last = Math.max(...connections.map((h) => Number(h.details.closesIn)));
+      const ours = connections.filter((h) => snapshot.context?.exerciseClients?.includes(String(h.details.remote))).length;
+      return [{
+        title: `server.close() is still waiting for ${summariseHandles(connections)}, idle until keepAliveTimeout`,
+        severity: 'warning',
+        location: bestLocation(connections),
+        why: `idle keep-alive connection${connections.length === 1 ? '' : 's'}${ours > 0 ? ` (${ours === connections.length ? 'all' : ours} of them reload-doctor's own --exercise connections)` : ''}: they went idle after server.close() was called (close() only closes the ones idle at that moment), and the server closes them itself when keepAliveTimeout runs out, in about ${formatDuration(last)} — the process exits then, after the mercy`,
+        fix: 'call server.closeIdleConnections() again once the last response has gone out (Node ≥ 18.2), or answer with Connection: close once shutting down',
+        handles: connections,
+      }];
+    }
     return [{
       title: server
         ? `server ${server} has ${summariseHandles(connections)}`

@@ -4,7 +4,7 @@
 import { packageLabel } from '../../core/format.js';
 import type { Handle, Severity } from '../../core/types.js';
 import { summariseHandles } from '../handle-summary.js';
-import { bestLocation, mainPackage, ownedBy } from '../ownership.js';
+import { bestLocation, isLoaded, mainPackage, openedThrough, ownedBy, packageNamed } from '../ownership.js';
 import type { Rule, RuleFinding } from '../rule.js';
 
 export interface LibraryFamily {
@@ -13,6 +13,11 @@ export interface LibraryFamily {
   name: string;
   /** npm packages whose code owns the handles (the first is the one users install). */
   packages: string[];
+  /**
+   * Drivers it drives (knex: pg, mysql2): their handles are this family's when it opened them
+   * (openedThrough). The family's rule runs before the drivers' (runsBefore says so).
+   */
+  wraps?: string[];
   /** What the user forgot, e.g. "MongoClient never closed"; may depend on the handles. */
   problem: (handles: Handle[]) => string;
   why: (handles: Handle[]) => string;
@@ -27,10 +32,14 @@ export function libraryRule(family: LibraryFamily): Rule {
   return {
     id: family.id,
     runsBefore: family.runsBefore,
-    explain(handles): RuleFinding[] {
-      const mine = ownedBy(handles, family.packages);
+    explain(handles, snapshot): RuleFinding[] {
+      const own = ownedBy(handles, family.packages);
+      // Only a family whose own code is at work claims the drivers it may have opened.
+      const opened = family.wraps && (own.length > 0 || isLoaded(snapshot, family.packages[0]!))
+        ? openedThrough(handles, family.wraps, family.packages[0]!, snapshot) : [];
+      const mine = [...own, ...opened.filter((handle) => !own.includes(handle))];
       if (mine.length === 0) return [];
-      const owner = mainPackage(mine, family.packages);
+      const owner = own.length > 0 ? mainPackage(own, family.packages) : packageNamed(mine, family.packages[0]!, snapshot);
       return [{
         title: `${family.name} (${packageLabel(owner)}): ${family.problem(mine)} — ${summariseHandles(mine)}`,
         severity: family.severity?.(mine) ?? 'blocks',

@@ -1,0 +1,19 @@
+// Shutdown helpers (close-with-grace, @godaddy/terminus) arm their own safety timer when the
+// signal comes: if the app's close function does not finish in time, they force the exit.
+// That timer is the app's own deadline, not a culprit: the culprits are what the close
+// function left open (listed apart), and the timer says when the process will be ended.
+import { formatDuration } from '../../core/duration.js';
+import type { Handle } from '../../core/types.js';
+import { libraryRule, timers } from './library.js';
+
+const dueIn = (handles: Handle[]) => Math.max(0, ...timers(handles).map((t) => Number(t.details.dueIn ?? t.details.delay ?? 0)));
+
+export const shutdownHelpersRule = libraryRule({
+  id: 'shutdown-helper',
+  name: 'shutdown helper',
+  packages: ['close-with-grace', '@godaddy/terminus', 'lightship'],
+  problem: () => 'its safety timer will force the exit',
+  why: (handles) => `the helper armed its own deadline when the signal came: it ends the process in about ${formatDuration(dueIn(handles))}, because the close function it runs has not finished — look at what else is listed, that is what it waits for`,
+  fix: () => 'make the close function finish (close every server and client it opens, and resolve); if the wait is intended, set the process manager\'s mercy above the helper\'s delay',
+  severity: () => 'warning',
+});

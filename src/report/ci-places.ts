@@ -1,0 +1,35 @@
+// Where CI puts a finding (GitHub annotations, JUnit test cases): names that stay the same
+// from run to run (no "next due in 123 ms", no delays until a job's next run), and files
+// relative to the repository, never inside node_modules.
+import { relative, isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SourceLocation } from '../core/types.js';
+
+/** A finding's title without the times that change on every run. */
+export function stableTitle(title: string): string {
+  return title
+    .replace(/ \(next due in [^)]*\)/g, '')
+    .replace(/\b(timers?) \((?:[\d.]+ (?:ms|s|min|h))(?: [\d.]+ (?:s|min))?\)/g, '$1');
+}
+
+/**
+ * The file a CI annotation may point at: the app's own, relative to the workspace when it is
+ * inside it; none for Node's own code or a file under node_modules (nothing to fix there).
+ */
+export function ciFile(location: SourceLocation | undefined, workspace: string | undefined): string | undefined {
+  if (!location || location.internal || location.package || location.file.includes('node_modules/')) return undefined;
+  const path = location.url.startsWith('file://') ? safePath(location.url) : location.url;
+  if (workspace && isAbsolute(path)) {
+    const inside = relative(workspace, path);
+    if (!inside.startsWith('..') && !isAbsolute(inside)) return inside;
+  }
+  return location.file;
+}
+
+function safePath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return url; // not a file URL after all: shown as it is
+  }
+}
