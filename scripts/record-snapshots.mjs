@@ -53,11 +53,11 @@ function stopAll() {
 
 const signal = parseSignal('SIGTERM');
 
-async function underRun(file, env = {}) {
+async function underRun(file, env = {}, mercyMs = 1500) {
   Object.assign(process.env, env);
   try {
     const diagnosis = await runService({
-      command: [process.execPath, `fixtures/${file}`], signal, mercyMs: 1500, ready: parseReadySpec('log:^READY'), readyTimeoutMs: 30_000,
+      command: [process.execPath, `fixtures/${file}`], signal, mercyMs, ready: parseReadySpec('log:^READY'), readyTimeoutMs: 30_000,
       onServiceLine() {},
     });
     return diagnosis.snapshot;
@@ -166,6 +166,19 @@ const CASES = {
   'unref-only.handles': async () => handlesOf((await startFixture('unref-only.cjs')).pid),
   'agent-idle.handles': async () => handlesOf((await startFixture('agent-idle.cjs')).pid),
   'metrics-and-logs.handles': async () => handlesOf((await startFixture('metrics-and-logs.cjs')).pid),
+  'knex-pg.run': () => underRun('families/knex-pg.cjs'),
+  'knex-pg-min0.run': () => underRun('families/knex-pg.cjs', { POOL_MIN: '0', IDLE_MS: '20000' }),
+  'knex-mysql.handles': async () => handlesOf((await startFixture('families/knex-mysql.cjs')).pid),
+  'sequelize-pg.run': () => underRun('families/sequelize-pg.cjs'),
+  'bull-queue.run': () => underRun('families/bull-queue.cjs'),
+  'bull-queue.handles': async () => handlesOf((await startFixture('families/bull-queue.cjs')).pid),
+  'cron-job.run': () => underRun('families/cron-job.cjs'),
+  'node-schedule-job.run': () => underRun('families/node-schedule-job.cjs'),
+  'amqp-manager.run': () => underRun('families/amqp-manager.cjs'),
+  'kafkajs-unreachable.run': async () => underRun('families/kafkajs-unreachable.cjs', { KAFKA_PORT: String(await freePort()) }),
+  'apollo-server.run': () => underRun('families/apollo-server.cjs'),
+  'nest-app.run': () => underRun('families/nest-app.cjs'),
+  'close-with-grace.run': () => underRun('families/close-with-grace.cjs', {}, 3000),
 };
 
 /** Rewrites the checkout's own paths to /app, in every string of the snapshot. */

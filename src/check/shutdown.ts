@@ -28,6 +28,8 @@ export interface ShutdownPlan {
   child?: { exitedAt: Promise<number>; exitSignal: () => Promise<string | null | undefined> };
   /** Called about every 100 ms while waiting (a live countdown). */
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
+  /** The ends of reload-doctor's own --exercise connections (address:port), read at the deadline. */
+  exerciseClients?: () => string[];
 }
 
 export interface ShutdownCheck {
@@ -93,7 +95,10 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
     let look;
     if (wantsSnapshot(verdict)) {
       // The deadline's window: the snapshot, then closed for good.
-      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog });
+      const stuckChildren = atDeadline?.report.members.filter((member) => member.stuck).map((member) => member.pid) ?? [];
+      const exerciseClients = plan.exerciseClients?.() ?? [];
+      const context = { ...(stuckChildren.length > 0 ? { stuckChildren } : {}), ...(exerciseClients.length > 0 ? { exerciseClients } : {}) };
+      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context });
       if (inspector) warnings.push(...await inspector.close(true));
       if (!isAlive(pid)) verdict = decideVerdict({ ...facts, exit: { afterMs: await probe.lateExit } });
     }

@@ -85,19 +85,22 @@ export function workersAtDeadline(plan: WorkerPlan, signalledAt: number): Worker
   };
 }
 
-/** Stuck Node workers, each through its own inspector (SIGUSR1 always binds the same port). */
-export async function lookAtStuckNodeWorkers(report: TreeReport, useInspector: boolean, signalledAt: number): Promise<TreeReport> {
+/**
+ * Stuck Node workers, each through its own inspector (SIGUSR1 binds the same port in each,
+ * or an ephemeral one in the processes `run` started: `ephemeral`).
+ */
+export async function lookAtStuckNodeWorkers(report: TreeReport, useInspector: boolean, signalledAt: number, ephemeral = false): Promise<TreeReport> {
   const members: TreeMember[] = [];
   for (const member of report.members) {
     const waiting = member.stuck && member.runtime === 'node' && member.snapshot === undefined && isAlive(member.pid);
-    members.push(waiting ? { ...member, ...await lookAtNodeWorker(member.pid, useInspector, signalledAt) } : member);
+    members.push(waiting ? { ...member, ...await lookAtNodeWorker(member.pid, useInspector, signalledAt, ephemeral) } : member);
   }
   return { ...report, members };
 }
 
-async function lookAtNodeWorker(pid: number, useInspector: boolean, signalledAt: number): Promise<Pick<TreeMember, 'snapshot' | 'findings'>> {
+async function lookAtNodeWorker(pid: number, useInspector: boolean, signalledAt: number, ephemeral: boolean): Promise<Pick<TreeMember, 'snapshot' | 'findings'>> {
   try {
-    const reached = await reachPid(pid, { useInspector, idleMs: 5000 });
+    const reached = await reachPid(pid, { useInspector, idleMs: 5000, ephemeral });
     const { value, releaseWarnings } = await withSession(reached, () => lookAt(reached, { since: signalledAt }));
     const notes = [...reached.warnings, ...releaseWarnings];
     return notes.length === 0 ? value : { ...value, snapshot: { ...value.snapshot, notes: [...value.snapshot.notes, ...notes] } };

@@ -19,3 +19,12 @@ export function describeRuntime(runtime: Runtime): string {
 export function describePid(target: Pick<Target, 'pid' | 'nsPid'>): string {
   return target.nsPid !== undefined ? `pid ${target.pid} (pid ${target.nsPid} in its namespace)` : `pid ${target.pid}`;
 }
+
+/** `reload-doctor run` loads its preload from a directory named so (reach/spawn.ts). */
+export const RUN_DIR_PREFIX = 'reload-doctor-run-';
+
+/** A command line without what `reload-doctor run` added to it (--require of its preload): the user's command, as they wrote it. */
+export function withoutRunFlags(argv: string[]): string[] {
+  const ours = (word: string | undefined) => word !== undefined && word.includes(`/${RUN_DIR_PREFIX}`);
+  return argv.filter((word, index) => !((word === '--require' || word === '-r') && ours(argv[index + 1])) && !ours(word) && !(word.startsWith('--require=') && ours(word)));
+}

@@ -79,16 +79,30 @@ export interface Snapshot {
   notes: string[];
 }
 
+export interface PoolState {
+  package: string;
+  min: number;
+  size: number;
+  inUse: number;
+  idleTimeoutMs: number;
+  /** When its last idle connection is reaped and its timer stops; null: never (min > 0, or a connection in use). */
+  lettingGoInMs: number | null;
+}
+
 export interface SnapshotContext {
   /** The peers (address:port) of reload-doctor's own --exercise connections. */
   exerciseClients?: string[];
   /** npm packages the process has loaded (from its scripts' paths): which libraries it uses. */
   loadedPackages?: PackageRef[];
+  /** Pools that reap their own idle connections (tarn, sequelize-pool): whether and when they let go. */
+  pools?: PoolState[];
   uwsgi?: { gevent: boolean; waitForHub: boolean; workerReloadMercyMs: number; options: Record<string, string> };
   /** Wake-ups per second over the mercy window (voluntary context switches). */
   wakeupsPerSecond?: number;
   /** A Node cluster worker. */
   clusterWorker?: boolean;
+  /** Its child processes still alive after the signal (they have a report of their own). */
+  stuckChildren?: number[];
 }
 
 export interface UsageSample {

@@ -28,9 +28,9 @@ export function ownedBy(handles: Handle[], packages: Iterable<string>): Handle[]
  */
 export function openedThrough(handles: Handle[], drivers: Iterable<string>, wrapper: string, snapshot: Snapshot): Handle[] {
   const loaded = isLoaded(snapshot, wrapper);
-  return ownedBy(handles, drivers).filter((handle) => (handle.createdAt
-    ? handle.createdAt.some((frame) => frame.location?.package?.name === wrapper)
-    : loaded));
+  // An inherited stack (its creator's) may stop at the app's frames: then only "loaded" tells.
+  return ownedBy(handles, drivers).filter((handle) => handle.createdAt?.some((frame) => frame.location?.package?.name === wrapper)
+    || ((!handle.createdAt || handle.createdInherited === true) && loaded));
 }
 
 /** The process loaded this package (one of its scripts). */

@@ -25,6 +25,8 @@ export interface RawCollection {
   clusterWorker: boolean;
   /** The creation-stack hook is installed (run mode), and whether its record cap was reached. */
   creationStacks?: 'on' | 'full';
+  /** Node source-maps its own stack traces (--enable-source-maps, or tsx turned it on). */
+  stacksMapped: boolean;
 }
 
 /* eslint-disable */
@@ -215,6 +217,8 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
       ? (process as any).getBuiltinModule('node:cluster')?.isWorker === true
       : ((process as any).moduleLoadList ?? []).includes('NativeModule internal/cluster/child'),
     creationStacks: creation ? (creation.full() ? 'full' : 'on') : undefined,
+    stacksMapped: (process as any).sourceMapsEnabled === true || process.execArgv.includes('--enable-source-maps')
+      || /(^|\s)--enable-source-maps(\s|$)/.test(process.env.NODE_OPTIONS ?? ''),
     functionNames: functions.map((fn) => fn.name),
   };
   return { json: JSON.stringify(result), functions };

@@ -72,6 +72,12 @@ export function installCreationHook(creationKey: string, dropPromiseHooks?: () =
   const SERVERS = new Set(['TCPSERVERWRAP', 'PIPESERVERWRAP']);
   const serverIds = new Set<number>();
 
+  // Every stack captured during startup, the dead resources' too (a failed first connect): a
+  // library that later re-arms its timers from promise jobs (kafkajs' retries) has no app line
+  // of its own, and the first startup stack that ran through it gives the app's call into it.
+  const MAX_STARTUP_STACKS = 20_000;
+  const startupStacks: Creation[] = [];
+
   const creatorOf = (id: number) => records.get(id) ?? tickLinks.get(id) ?? promiseLinks.get(id);
 
   function init(asyncId: number, type: string, triggerId: number, resource: any): void {
@@ -79,7 +85,10 @@ export function installCreationHook(creationKey: string, dropPromiseHooks?: () =
       if (!startingUp || promiseLinks.size >= MAX_PROMISE_LINKS) return;
       // A service never declared ready (no window could open) still stops paying, later.
       if (Date.now() - installedAt > MAX_STARTUP_MS) return hook.settle();
-      const creator = creatorOf(asyncHooks.executionAsyncId()) ?? creatorOf(triggerId);
+      // Only the running callback counts: a promise's trigger is its parent promise, and an
+      // async function's own promise was made at its first line, while the call into the
+      // library (the line that matters) is further down: that one captures its own stack.
+      const creator = creatorOf(asyncHooks.executionAsyncId());
       if (creator) {
         if (!creator.served) promiseLinks.set(asyncId, creator);
         return;
@@ -118,6 +127,7 @@ export function installCreationHook(creationKey: string, dropPromiseHooks?: () =
     Error.stackTraceLimit = 30; // Node's own frames would eat the default 10
     Error.captureStackTrace(own, init);
     Error.stackTraceLimit = limit;
+    if (startingUp && startupStacks.length < MAX_STARTUP_STACKS) startupStacks.push(own);
     return own;
   }
 
@@ -130,10 +140,21 @@ export function installCreationHook(creationKey: string, dropPromiseHooks?: () =
       if (!startingUp) return;
       startingUp = false;
       promiseLinks.clear();
+      // startupStacks stay: the report reads them (startupStacksThrough).
       if (dropPromiseHooks) hook.promiseHooks = dropPromiseHooks();
     },
     /** The cap was reached: resources created since have no stack. */
     full: () => records.size >= MAX_RECORDS,
+    /** For each npm package name, the first startup stacks (V8's text, at most `limit`) that ran through its code. */
+    startupStacksThrough(names: string[], limit: number): Record<string, string[]> {
+      const found: Record<string, string[]> = {};
+      for (const name of names) found[name] = [];
+      for (const creation of startupStacks) {
+        const text = String(creation.stack ?? '');
+        for (const name of names) if (found[name]!.length < limit && text.includes(`/node_modules/${name}/`)) found[name]!.push(text);
+      }
+      return found;
+    },
     /** Where a resource was created, as V8's stack text: its own stack, or its creator's. */
     stacksOf(asyncId: number): { own?: string; via?: string } | undefined {
       const record = records.get(asyncId);
@@ -151,4 +172,10 @@ export function settleCreationHook(creationKey: string): boolean {
   if (!hook) return false;
   hook.settle();
   return true;
+}
+
+/** See startupStacksThrough above; {} when no hook is installed (attach mode). */
+export function startupStacksThrough(creationKey: string, names: string[], limit: number): Record<string, string[]> {
+  const hook = (globalThis as any)[Symbol.for(creationKey)];
+  return hook ? hook.startupStacksThrough(names, limit) : {};
 }

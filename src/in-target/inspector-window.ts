@@ -13,6 +13,10 @@
 //   no inspector open and no pet for `idleMs` it removes itself. Either way it puts
 //   process.debugPort back as it was.
 // - The last window of a run puts everything back itself (closeWindow with final = true).
+// - A cluster primary whose inspector opens tells Node's cluster module to open every worker's
+//   inspector too (it emits 'internalMessage' NODE_DEBUG_ENABLED, and the cluster module sends
+//   each worker SIGUSR1 through process._debugProcess): inspectors nobody would close.
+//   quietClusterDebugging stops that while reload-doctor is attached; closeWindow(final) undoes it.
 
 /** Where the watchdog keeps its state in the target: globalThis[Symbol.for(WINDOW_KEY)]. */
 export const WINDOW_KEY = 'reload-doctor.window';
@@ -40,6 +44,7 @@ export function armWatchdog(key: string, staleMs: number, idleMs: number): { deb
       clearInterval(state.timer);
       delete store[symbol];
       process.debugPort = state.debugPort;
+      store[Symbol.for(`${key}.cluster`)]?.();
     };
     state.tick = function reloadDoctorWatchdog() {
       const open = inspector.url() !== undefined;
@@ -60,6 +65,33 @@ export function armWatchdog(key: string, staleMs: number, idleMs: number): { deb
   state.lastPet = now();
   process.debugPort = 0;
   return { debugPortBefore: state.debugPort };
+}
+
+/** Where quietClusterDebugging keeps its undo: globalThis[Symbol.for(`${key}.cluster`)]. */
+export function quietClusterDebugging(key: string): string {
+  const store = globalThis as any;
+  const symbol = Symbol.for(`${key}.cluster`);
+  const proc = process as any;
+  if (store[symbol] || typeof proc._debugProcess !== 'function') return 'kept';
+  const original = proc._debugProcess;
+  let propagating = false;
+  // Runs first among the listeners of the one synchronous emit, right before the cluster's own.
+  const onInternalMessage = (message: any) => {
+    if (message?.cmd !== 'NODE_DEBUG_ENABLED') return;
+    propagating = true;
+    queueMicrotask(() => { propagating = false; });
+  };
+  proc._debugProcess = function debugProcess(this: unknown, ...args: unknown[]) {
+    if (propagating) return undefined;
+    return original.apply(this, args);
+  };
+  process.prependListener('internalMessage' as any, onInternalMessage);
+  store[symbol] = () => {
+    proc._debugProcess = original;
+    process.removeListener('internalMessage' as any, onInternalMessage);
+    delete store[symbol];
+  };
+  return 'quiet';
 }
 
 /** reload-doctor is still there: the window stays open. */
@@ -87,5 +119,6 @@ export function closeWindow(key: string, final: boolean): void {
       process.debugPort = state.debugPort;
     }
   }
+  if (final) store[Symbol.for(`${key}.cluster`)]?.();
   inspector.close();
 }

@@ -3,7 +3,8 @@
 // opened and no port is bound; it
 // - reports the process (pid, argv, whether it is a package manager) to a file of reload-doctor;
 // - sets process.debugPort = 0, so that at the deadline SIGUSR1 opens the inspector on an
-//   ephemeral port (reload-doctor's window, closed again behind it);
+//   ephemeral port (reload-doctor's window, closed again behind it), and keeps a cluster
+//   primary from opening its workers' inspectors when ours opens (quietClusterDebugging);
 // - installs the creation-stack hook (creation-hook.ts) in the app, not in npm and friends;
 // - switches off async_hooks' promise hooks, through an in-process inspector session (no port,
 //   no network). async_hooks turns V8's promise hooks on for every hook with an `init`; they
@@ -27,14 +28,18 @@ export function startUnderRun(
   load: (id: string) => any,
   installCreationHook: (key: string, dropPromiseHooks?: () => string) => string,
   emptyPromiseHookLists: (hooks: any, update: any) => string,
+  quietClusterDebugging: (key: string) => string,
+  isAppRunner: (script: string) => boolean,
+  windowKey: string,
 ): string {
   const config: RunPreloadConfig | null = JSON.parse(process.env.RELOAD_DOCTOR_RUN ?? 'null');
   if (!config) return 'no config';
   const fs = load('node:fs');
-  // npm, npx, yarn, pnpm and corepack run the app; they are not the app.
   const script = process.argv.slice(1).find((word: string) => !word.startsWith('-')) ?? '';
-  const manager = /(^|\/)(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack)(-cli)?(\.c?js)?$/.test(script) || /\/node_modules\/(npm|yarn|pnpm|corepack)\//.test(script);
+  const manager = isAppRunner(script);
   process.debugPort = 0;
+  // Our windows on a cluster primary must not open its workers' inspectors (inspector-window.ts).
+  quietClusterDebugging(windowKey);
   let hook = 'off';
   let promiseHooks = 'kept';
   if (!manager && config.creationStacks) {
@@ -88,4 +93,14 @@ export function startUnderRun(
       delete (process as any)[anchor];
     }
   }
+}
+
+/**
+ * npm, npx, yarn, pnpm and corepack run the app; so do the CLIs that start it as a child
+ * process (tsx, nodemon, ts-node-dev): they are not the app. `script` is the process's main
+ * script (process.argv[1]).
+ */
+export function isAppRunner(script: string): boolean {
+  return /(^|\/)(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack|tsx|nodemon|ts-node-dev)(-cli)?(\.c?m?js)?$/.test(script)
+    || /\/node_modules\/(npm|yarn|pnpm|corepack|tsx|nodemon|ts-node-dev)\/(bin|dist|lib)\/[^/]*(cli|bin)[^/]*$/.test(script);
 }

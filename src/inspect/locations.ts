@@ -4,14 +4,41 @@ import { fileURLToPath } from 'node:url';
 import { bestEffort } from '../core/debug.js';
 import type { PackageRef, SourceLocation } from '../core/types.js';
 import { readTargetFile } from '../reach/target-files.js';
+import type { SourceMaps } from './source-maps.js';
+
+export interface ResolverOptions {
+  /** `/proc/<pid>/root`, so a target in another mount namespace still resolves. */
+  rootPrefix?: string;
+  /** Maps generated positions back to the author's files. */
+  sourceMaps?: SourceMaps;
+  /** The target's own stack traces are source-mapped already (--enable-source-maps, tsx). */
+  stacksMapped?: boolean;
+}
 
 export class LocationResolver {
   private readonly packages = new Map<string, PackageRef | undefined>();
 
-  /** @param rootPrefix `/proc/<pid>/root`, so a target in another mount namespace still resolves. */
-  constructor(private readonly cwd: string | undefined, private readonly rootPrefix = '') {}
+  private readonly rootPrefix: string;
+  private readonly sourceMaps?: SourceMaps;
+  private readonly stacksMapped: boolean;
 
-  resolve(url: string, zeroBasedLine: number, zeroBasedColumn: number, functionName?: string): SourceLocation {
+  constructor(private readonly cwd: string | undefined, options: ResolverOptions = {}) {
+    this.rootPrefix = options.rootPrefix ?? '';
+    this.sourceMaps = options.sourceMaps;
+    this.stacksMapped = options.stacksMapped ?? false;
+  }
+
+  /** A frame of a stack the target formatted: mapped here unless Node already mapped it. */
+  resolveStackFrame(url: string, zeroBasedLine: number, zeroBasedColumn: number, functionName?: string): SourceLocation {
+    return this.resolve(url, zeroBasedLine, zeroBasedColumn, functionName, !this.stacksMapped);
+  }
+
+  /** @param generated the position is V8's own (not from a stack Node already mapped): apply the script's source map. */
+  resolve(generatedUrl: string, generatedLine: number, generatedColumn: number, functionName?: string, generated = false): SourceLocation {
+    const original = generated ? this.sourceMaps?.original(generatedUrl, generatedLine, generatedColumn) : undefined;
+    const url = original?.url ?? generatedUrl;
+    const zeroBasedLine = original?.zeroBasedLine ?? generatedLine;
+    const zeroBasedColumn = original?.zeroBasedColumn ?? generatedColumn;
     const internal = url === '' || url.startsWith('node:') || !(url.startsWith('/') || url.startsWith('file://'));
     const path = url.startsWith('file://') ? safeFileUrlToPath(url) : url;
     return {

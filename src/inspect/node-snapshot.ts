@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { bestEffort } from '../core/debug.js';
 import { formatDuration } from '../core/duration.js';
+import { withoutRunFlags } from '../core/format.js';
 import { settleWithin } from '../core/time.js';
 import type { Handle, HandleKind, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
 import { collectInTarget, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
@@ -12,8 +13,10 @@ import { globalObject, timersEntryPoint } from '../in-target/process-facts.js';
 import { CdpTimeoutError, type CdpClient } from '../reach/cdp-client.js';
 import type { CallFrame, WorkerInfo } from '../reach/cdp-protocol.js';
 import { referenceInTarget } from '../reach/in-target-call.js';
-import { creationOf } from './creation-stacks.js';
+import { creationOf, linkLibrariesToApp } from './creation-stacks.js';
 import { LocationResolver } from './locations.js';
+import { SourceMaps } from './source-maps.js';
+import { readPoolStates } from './pool-probe.js';
 import { closureVariables, internalProperties } from './scopes.js';
 import { ScriptCatalog } from './script-catalog.js';
 
@@ -46,23 +49,27 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const timers = await findTimerInternals(client);
     if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
     const { raw, functionIds } = await runCollector(client, timers);
-    const resolver = new LocationResolver(raw.cwd, `/proc/${options.pid}/root`);
+    const rootPrefix = `/proc/${options.pid}/root`;
+    const sourceMaps = new SourceMaps((url) => catalog.sourceMapUrls.get(url), rootPrefix);
+    const resolver = new LocationResolver(raw.cwd, { rootPrefix, sourceMaps, stacksMapped: raw.stacksMapped });
     const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, urlOf, resolver);
     if (raw.creationStacks === 'full') notes.push('the service created more loop-keeping resources than creation stacks are kept for (200,000): the newest ones show their owner only');
     const workers = await listWorkers(client, notes);
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
+    if (raw.creationStacks) await linkLibrariesToApp(client, handles, resolver);
     const fixedStack = busyStack?.map((frame) => ({
       functionName: frame.functionName,
-      location: frame.url !== undefined ? resolver.resolve(frame.url, frame.line, frame.column, frame.functionName) : undefined,
+      location: frame.url !== undefined ? resolver.resolve(frame.url, frame.line, frame.column, frame.functionName, true) : undefined,
     }));
     const loadedPackages = packagesIn(catalog.urls.values(), resolver);
+    const pools = await readPoolStates(client, loadedPackages, GROUP, CALL_TIMEOUT_MS);
     return {
       source: 'inspector',
       nodeVersion: raw.nodeVersion,
       takenAtMs: Math.round(performance.now() - options.startedAt),
       handles,
       busyStack: fixedStack,
-      context: { ...(raw.clusterWorker ? { clusterWorker: true } : {}), ...(loadedPackages.length > 0 ? { loadedPackages } : {}) },
+      context: { ...(raw.clusterWorker ? { clusterWorker: true } : {}), ...(loadedPackages.length > 0 ? { loadedPackages } : {}), ...(pools.length > 0 ? { pools } : {}) },
       notes,
     };
   } catch (error) {
@@ -163,7 +170,7 @@ async function resolveOwners(
   const resolveAll = (indexes: number[]) => Promise.all(indexes.map(async (index) => {
     const position = await locate(functionIds[index]).catch(bestEffort(`locating the callback of resource ${index}`));
     const url = position ? await urlOf(position.scriptId) : '';
-    locations.set(index, position ? resolver.resolve(url, position.lineNumber, position.columnNumber, names[index]) : undefined);
+    locations.set(index, position ? resolver.resolve(url, position.lineNumber, position.columnNumber, names[index], true) : undefined);
   }));
   const owners: Array<SourceLocation | undefined> = items.map(() => undefined);
   let pending = items.map((item, at) => ({ item, at, next: 0 })).filter((p) => p.item.owners.length > 0);
@@ -227,6 +234,8 @@ function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefin
   const handles: Handle[] = [];
   const activeByFd = new Map(raw.libuv.filter((h) => h.fd !== undefined).map((h) => [h.fd!, h]));
   raw.items.forEach((item, at) => {
+    // A child of a service `run` started carries our preload's --require: not the user's command.
+    if (item.type === 'child-process') item.details.command = withoutRunFlags(String(item.details.command).split(' ')).join(' ');
     const uv = item.fd !== undefined ? activeByFd.get(item.fd) : undefined;
     const active = uv ? uv.active : true;
     let blocking = item.refed && active;

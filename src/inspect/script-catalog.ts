@@ -10,10 +10,15 @@ const TIMEOUT_MS = 3000;
 
 export class ScriptCatalog {
   readonly urls = new Map<string, string>();
+  /** Script URL → its sourceMappingURL (inline data: URL or a path), for scripts that have one. */
+  readonly sourceMapUrls = new Map<string, string>();
 
   /** Turns the debugger on in this session (learning every script); returns how to turn it off. */
   async enable(client: CdpClient): Promise<() => Promise<void>> {
-    const onScript = (params: { scriptId: string; url: string }) => this.urls.set(params.scriptId, params.url);
+    const onScript = (params: { scriptId: string; url: string; sourceMapURL?: string }) => {
+      this.urls.set(params.scriptId, params.url);
+      if (params.sourceMapURL) this.sourceMapUrls.set(params.url, params.sourceMapURL);
+    };
     client.on('Debugger.scriptParsed', onScript);
     try {
       await client.send('Debugger.enable', {}, TIMEOUT_MS);

@@ -11,6 +11,7 @@ import { ServiceNotReadyError } from '../core/errors.js';
 import { shutdownExitCode } from '../core/exit-codes.js';
 import type { RunInfo, UsageSample } from '../core/types.js';
 import { checkShutdown } from '../check/shutdown.js';
+import { lookAtStuckNodeWorkers } from '../check/workers.js';
 import { settleCreationStacks } from '../inspect/creation-stacks.js';
 import { startExercise } from '../probe/exercise.js';
 import { describeReadySpec, waitUntilReady, type ReadySpec } from '../probe/ready.js';
@@ -76,10 +77,13 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
     const watched = reached.target.pid;
     const ownChild = watched === service.pid;
     const check = await checkShutdown(reached, {
-      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: false, onTick: request.onTick,
+      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: true, onTick: request.onTick, exerciseClients: exercise && (() => exercise.clientAddresses()),
       child: ownChild ? { exitedAt: service.exited.then((exit) => exit.at), exitSignal: async () => (await service.exited).signal } : undefined,
     });
     const warnings = [...reached.warnings, ...earlyWarnings, ...check.warnings, ...await reached.release()];
+    // The app's own children (cluster workers, a worker process it spawned): each stuck Node
+    // one through its own inspector, after the app's is closed, as in attach mode.
+    const tree = check.tree && await lookAtStuckNodeWorkers(check.tree, true, check.signalledAt, true);
     const wrapperExit = watched !== service.pid ? service.hasExited : undefined;
     if (wrapperExit && aliveAtDeadline(check.verdict)) {
       warnings.push(`${basename(request.command[0]!)} (pid ${service.pid}) exited ${formatDuration(wrapperExit.at - check.signalledAt)} after ${request.signal.name} and left the app (pid ${watched}) running; the app probably never got the signal (npm and shells do not pass it on). As a container's main process it would take the app down with SIGKILL: start the app directly (CMD ["node", "server.js"], sh -c "exec node server.js") or under an init that forwards signals (tini, dumb-init)`);
@@ -106,6 +110,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       verdict: { ...check.verdict, killed: ended.killedService },
       snapshot: check.snapshot,
       findings: check.findings,
+      tree,
       warnings,
       exitCode: shutdownExitCode(check.verdict, dropped),
     });

@@ -3,6 +3,7 @@
 // that is still in flight when the signal goes out. Afterwards: did that request complete,
 // or was it dropped?
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +18,8 @@ export type ExerciseReport = NonNullable<RunInfo['exercise']>;
 export interface Exercise {
   /** Call when the signal went out (performance.now()). */
   signalled(at: number): void;
+  /** Our connections' ends (address:port), as the service sees their peers: never its culprits. */
+  clientAddresses(): string[];
   /** Waits (a little) for the in-flight request, closes our connections, reports. */
   finish(graceMs: number): Promise<ExerciseReport>;
 }
@@ -26,19 +29,24 @@ interface Outcome { status?: number; error?: string; at: number }
 export async function startExercise(url: URL): Promise<Exercise> {
   const client = url.protocol === 'https:' ? https : http;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
-  const warmup = await Promise.all(Array.from({ length: WARMUP_REQUESTS }, () => request(client, url, agent)));
+  const sockets = new Set<Socket>();
+  agent.on('free', (socket: Socket) => sockets.add(socket));
+  const warmup = await Promise.all(Array.from({ length: WARMUP_REQUESTS }, () => request(client, url, agent, REQUEST_TIMEOUT_MS, sockets)));
   const answered = warmup.filter((outcome) => outcome.status !== undefined).length;
   const keepAliveConnections = Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
 
   // The in-flight request: sent now, and the signal follows as soon as it is on the wire.
   let outcome: Outcome | undefined;
   let signalledAt: number | undefined;
-  const inFlight = request(client, url, agent, 0).then((o) => { outcome = o; return o; });
+  const inFlight = request(client, url, agent, 0, sockets).then((o) => { outcome = o; return o; });
   await Promise.race([inFlight, sleep(50)]);
 
   return {
     signalled(at) {
       signalledAt = at;
+    },
+    clientAddresses() {
+      return [...sockets].filter((socket) => socket.localPort !== undefined).map((socket) => `${socket.localAddress}:${socket.localPort}`);
     },
     async finish(graceMs) {
       await Promise.race([inFlight, sleep(graceMs)]);
@@ -60,13 +68,14 @@ export async function startExercise(url: URL): Promise<Exercise> {
 }
 
 /** timeoutMs 0: no timeout (the in-flight request may legitimately take the whole mercy). */
-function request(client: typeof http | typeof https, url: URL, agent: http.Agent, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Outcome> {
+function request(client: typeof http | typeof https, url: URL, agent: http.Agent, timeoutMs: number, sockets: Set<Socket>): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = client.get(url, { agent, timeout: timeoutMs || undefined }, (response) => {
       response.resume();
       response.once('end', () => resolve({ status: response.statusCode, at: performance.now() }));
       response.once('error', (error) => resolve({ error: describe(error), at: performance.now() }));
     });
+    req.on('socket', (socket) => sockets.add(socket as Socket));
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (error) => resolve({ error: describe(error), at: performance.now() }));
   });

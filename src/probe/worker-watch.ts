@@ -3,6 +3,7 @@
 // how often each woke up (voluntary context switches: a worker that wakes every ~0.5 s is
 // polling something; an idle one sleeps for long stretches).
 import { performance } from 'node:perf_hooks';
+import { withoutRunFlags } from '../core/format.js';
 import { isAlive, readCmdline, readStat, voluntarySwitches } from '../reach/proc.js';
 import { descendantsOf } from '../reach/descendants.js';
 import type { TreeMember } from '../core/types.js';
@@ -42,7 +43,7 @@ export function watchWorkers(root: number): WorkerWatch {
       alive.add(id);
       if (!tracked.has(id)) {
         tracked.set(id, {
-          pid, ppid: stat.ppid, command: readCmdline(pid).join(' '), original: initial, startTicks: stat.startTicks,
+          pid, ppid: stat.ppid, command: withoutRunFlags(readCmdline(pid)).join(' '), original: initial, startTicks: stat.startTicks,
           appearedAfterMs: initial ? undefined : sinceSignal(), switchesAtStart: voluntarySwitches(pid),
           cpuTicksAtStart: stat.utimeTicks + stat.stimeTicks, firstSeen: performance.now(),
         });

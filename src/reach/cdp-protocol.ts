@@ -10,6 +10,8 @@ export interface Commands {
   'Runtime.evaluate': [Runtime.EvaluateParameterType, Runtime.EvaluateReturnType];
   'Runtime.callFunctionOn': [Runtime.CallFunctionOnParameterType, Runtime.CallFunctionOnReturnType];
   'Runtime.getProperties': [Runtime.GetPropertiesParameterType, Runtime.GetPropertiesReturnType];
+  'Runtime.queryObjects': [Runtime.QueryObjectsParameterType, Runtime.QueryObjectsReturnType];
+  'Runtime.releaseObject': [Runtime.ReleaseObjectParameterType, Empty];
   'Runtime.releaseObjectGroup': [Runtime.ReleaseObjectGroupParameterType, Empty];
   'Runtime.runIfWaitingForDebugger': [Empty, Empty];
   'Debugger.enable': [Empty, Debugger.EnableReturnType];

@@ -16,10 +16,11 @@ import { bestEffort } from '../core/debug.js';
 import { ReachError, messageOf } from '../core/errors.js';
 import { settleWithin } from '../core/time.js';
 import type { Target } from '../core/types.js';
-import { WINDOW_KEY, armWatchdog, closeWindow, petWatchdog } from '../in-target/inspector-window.js';
+import { WINDOW_KEY, armWatchdog, closeWindow, petWatchdog, quietClusterDebugging } from '../in-target/inspector-window.js';
 import { describeProcess } from '../in-target/process-facts.js';
 import type { CdpClient } from './cdp-client.js';
 import { callInTarget } from './in-target-call.js';
+import { clusterWorkersOf, closeWorkerInspectors } from './cluster-workers.js';
 import { startGuardian, type GuardianLink, type GuardianState } from './guardian-link.js';
 import { closeChannel, openChannel, type InspectorChannel } from './inspector-channel.js';
 import { cutSessions, describeSession, foreignSessions } from './inspector-sessions.js';
@@ -88,6 +89,8 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
   /** A SIGUSR1 the target has not served (no port came): its inspector may open later. */
   let pending = false;
   let finished = false;
+  /** What the next close() reports besides its own news (a cluster primary's workers). */
+  const notes: string[] = [];
 
   async function open(): Promise<CdpClient> {
     if (window) return window.client;
@@ -108,6 +111,9 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
     const openedAt = performance.now();
     try {
       const before = new Set(listeningTcp(pid).map((row) => row.inode));
+      // A process `run` started is kept quiet from its first line (the preload); any other
+      // cluster primary's first opening reaches its workers before we can stop it.
+      const workers = armed ? [] : clusterWorkersOf(pid);
       guardian.report({ phase: 'opening', before: [...before], port: armed ? undefined : debugPortOf(pid) });
       process.kill(pid, 'SIGUSR1');
       pending = true;
@@ -118,7 +124,9 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
       client = await connect(channel, pid);
       await verifyIdentity(client, target);
       await callInTarget(client, armWatchdog, [WINDOW_KEY, STALE_MS, options.idleMs], CALL_TIMEOUT_MS);
+      await callInTarget(client, quietClusterDebugging, [WINDOW_KEY], CALL_TIMEOUT_MS);
       armed = true;
+      notes.push(...await closeWorkerInspectors(pid, workers, (worker, workerBefore) => closeInspectorWeOpened(worker, { phase: 'opening', before: workerBefore })));
       guardian.report({ phase: 'open', port });
     } catch (error) {
       if (client) await shut(client, true);
@@ -137,10 +145,11 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
 
   async function close(final: boolean): Promise<string[]> {
     const current = window;
-    if (!current) return final ? finish() : [];
+    const news = notes.splice(0);
+    if (!current) return final ? [...news, ...finish()] : news;
     window = undefined;
     clearInterval(current.pets);
-    const warnings: string[] = [];
+    const warnings: string[] = news;
     const port = current.channel.port;
     const foreign = foreignSessions(pid, port, [process.pid, current.channel.relayPid]);
     let stillConnected = foreign;

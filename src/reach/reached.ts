@@ -10,7 +10,7 @@ import { callInTarget } from './in-target-call.js';
 import { TargetGoneError, inspectorAccess, type InspectorAccess } from './inspector-access.js';
 import { readCmdline, readExecutable } from './proc.js';
 import type { Service } from './spawn.js';
-import { describeRuntime } from '../core/format.js';
+import { describeRuntime, withoutRunFlags } from '../core/format.js';
 import { checkTarget, runtimeOf } from './target.js';
 
 export interface Reached {
@@ -34,6 +34,8 @@ function withInspector(target: Target, inspector: InspectorAccess, warnings: str
 
 export interface PidOptions {
   useInspector: boolean;
+  /** Its SIGUSR1 opens the inspector on an ephemeral port (a process `run` started: its preload set debugPort 0). */
+  ephemeral?: boolean;
   /** How long the first window may be followed by silence before the target puts things back itself. */
   idleMs: number;
 }
@@ -49,7 +51,7 @@ export async function reachPid(pid: number, options: PidOptions): Promise<Reache
     return reachedThroughProc(target, [`pid ${pid} is ${what}: showing what /proc tells`]);
   }
   if (!options.useInspector) return reachedThroughProc(target);
-  return openFirstWindow(target, inspectorAccess(target, { idleMs: options.idleMs }));
+  return openFirstWindow(target, inspectorAccess(target, { idleMs: options.idleMs, ephemeral: options.ephemeral }));
 }
 
 /** The first window: who the target is (its Node version), left open for the caller's questions. */
@@ -109,7 +111,7 @@ export async function reachService(service: Service, command: string[], idleMs: 
     else if (runtime.name) warnings.push(`the service is ${describeRuntime(runtime)}: showing what /proc tells`);
     return reachedThroughProc(target, warnings);
   }
-  const appCommand = service.withoutOurFlags(readCmdline(app.pid)).join(' ');
+  const appCommand = withoutRunFlags(readCmdline(app.pid)).join(' ');
   const appRuntime = runtimeOf(readExecutable(app.pid));
   if (appRuntime.kind !== 'node') {
     // Deno and Bun load Node's --require too: by their executable they are what they are.

@@ -9,12 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { RUN_DIR_PREFIX } from '../core/format.js';
 import { StringDecoder } from 'node:string_decoder';
 import { bestEffort } from '../core/debug.js';
 import { ReachError } from '../core/errors.js';
 import { CREATION_KEY, installCreationHook } from '../in-target/creation-hook.js';
+import { WINDOW_KEY, quietClusterDebugging } from '../in-target/inspector-window.js';
 import { emptyPromiseHookLists } from '../in-target/promise-hook-lists.js';
-import { startUnderRun, type RunPreloadConfig } from '../in-target/run-preload.js';
+import { isAppRunner, startUnderRun, type RunPreloadConfig } from '../in-target/run-preload.js';
 import { descendantsOf, groupMembers, killTree } from './descendants.js';
 import { isAlive, processesWithEnvironment } from './proc.js';
 import { isNodeExecutable } from './target.js';
@@ -67,7 +69,7 @@ export class Service {
   constructor(options: ServiceOptions) {
     const [file, ...args] = options.command;
     // Ours alone (mode 0700): the preload and the processes' reports.
-    this.dir = mkdtempSync(join(tmpdir(), 'reload-doctor-run-'));
+    this.dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
     this.reportFile = join(this.dir, 'processes.jsonl');
     writeFileSync(this.reportFile, '');
     const preload = join(this.dir, 'preload.cjs');
@@ -118,11 +120,6 @@ export class Service {
   warnings(): string[] {
     return this.nodeProcesses().filter((entry) => !entry.manager && /^failed/.test(entry.hook))
       .map((entry) => `creation stacks are off in pid ${entry.pid}: ${entry.hook}`);
-  }
-
-  /** A command line without what we added to it (the --require of our preload). */
-  withoutOurFlags(argv: string[]): string[] {
-    return argv.filter((word, index) => !(word === '--require' && argv[index + 1]?.startsWith(this.dir)) && !word.startsWith(this.dir));
   }
 
   /**
@@ -213,7 +210,7 @@ function preloadSource(): string {
   return [
     "'use strict';",
     '// Written by reload-doctor run; loaded before the first line of each Node process of the service.',
-    `(${startUnderRun.toString()})(${load}, ${installCreationHook.toString()}, ${emptyPromiseHookLists.toString()});`,
+    `(${startUnderRun.toString()})(${load}, ${installCreationHook.toString()}, ${emptyPromiseHookLists.toString()}, ${quietClusterDebugging.toString()}, ${isAppRunner.toString()}, ${JSON.stringify(WINDOW_KEY)});`,
     '',
   ].join('\n');
 }
@@ -221,11 +218,4 @@ function preloadSource(): string {
 /** NODE_OPTIONS splits on spaces; a path with spaces or quotes goes in double quotes. */
 function quoteForNodeOptions(path: string): string {
   return /[\s"\\]/.test(path) ? `"${path.replace(/["\\]/g, '\\$&')}"` : path;
-}
-
-/** npm, npx, yarn, pnpm and corepack run the app; they are not the app. */
-export function isPackageManager(command: string[]): boolean {
-  const script = command.find((word, index) => index > 0 && !word.startsWith('-')) ?? '';
-  return /(^|\/)(npm|npx|yarn|yarnpkg|pnpm|pnpx|corepack)(-cli)?(\.c?js)?$/.test(script)
-    || /\/node_modules\/(npm|yarn|pnpm|corepack)\//.test(script);
 }

@@ -32,6 +32,8 @@ const WHAT = {
   mariadb: 'a MariaDB server on 127.0.0.1:3306 (root, empty password, database test)',
   rabbitmq: 'a RabbitMQ server on 127.0.0.1:5672 (guest/guest)',
   python: '/usr/bin/python3',
+  nats: 'nats-server (Debian package nats-server), started by the test on a free port',
+  mosquitto: 'mosquitto (Debian package mosquitto), started by the test on a free port',
   uwsgi: 'uWSGI with the python3 and gevent_python3 plugins, python3-gevent and python3-pymongo',
   root: 'root and /usr/sbin/runuser (to act as another user)',
   namespaces: 'root, unshare, nsenter and ip (util-linux, iproute2): to build "containers"',
@@ -49,6 +51,8 @@ const [redis, postgres, mariadb, rabbitmq] = await Promise.all([6379, 5432, 3306
 const available: Record<Need, boolean> = {
   redis, postgres, mariadb, rabbitmq,
   python: existsSync('/usr/bin/python3'),
+  nats: existsSync('/usr/sbin/nats-server'),
+  mosquitto: existsSync('/usr/sbin/mosquitto'),
   uwsgi: existsSync('/usr/bin/uwsgi') && existsSync('/usr/lib/uwsgi/plugins/gevent_python3_plugin.so'),
   root: process.getuid?.() === 0 && existsSync('/usr/sbin/runuser'),
   namespaces: process.getuid?.() === 0 && ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/ip'].every((tool) => existsSync(tool)),

@@ -3,6 +3,7 @@
 // context that holds only what a Node process has as globals, and run: a reference to
 // anything outside its own body (an import, a helper, a module constant) fails here.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import inspector from 'node:inspector';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,15 +16,16 @@ import * as creationHook from '../../src/in-target/creation-hook.js';
 import * as inspectorWindow from '../../src/in-target/inspector-window.js';
 import * as processFacts from '../../src/in-target/process-facts.js';
 import * as promiseHookLists from '../../src/in-target/promise-hook-lists.js';
+import * as poolStates from '../../src/in-target/pool-states.js';
 import * as runPreload from '../../src/in-target/run-preload.js';
 
 /** A fresh context with a Node process's globals only, and the function rebuilt inside it. */
 function rebuild<F extends (...args: any[]) => unknown>(fn: F): { fn: F; context: vm.Context } {
-  const context = vm.createContext({ process, setTimeout, clearTimeout, setInterval, clearInterval, console });
+  const context = vm.createContext({ process, setTimeout, clearTimeout, setInterval, clearInterval, console, queueMicrotask });
   return { fn: vm.runInContext(`(${fn.toString()})`, context) as F, context };
 }
 
-const modules = { collectHandles, creationHook, inspectorWindow, processFacts, promiseHookLists, runPreload };
+const modules = { collectHandles, creationHook, inspectorWindow, poolStates, processFacts, promiseHookLists, runPreload };
 const exportedFunctions = Object.values(modules).flatMap((m) => Object.entries(m).filter(([, value]) => typeof value === 'function').map(([name]) => name));
 const rebuilt = new Set<string>();
 
@@ -84,12 +86,17 @@ describe('in-target functions, rebuilt from their source text', () => {
     writeFileSync(report, '');
     const debugPort = process.debugPort;
     process.env.RELOAD_DOCTOR_RUN = JSON.stringify({ report, creationStacks: true, creationKey: `reload-doctor.preload-test.${process.pid}` });
+    let contextOf: vm.Context | undefined;
     try {
       // One context, as in the preload file: the functions share its global object.
-      const { fn, context: contextOf } = rebuild(runPreload.startUnderRun);
+      const rebuiltPreload = rebuild(runPreload.startUnderRun);
+      const fn = rebuiltPreload.fn;
+      contextOf = rebuiltPreload.context;
       const install = vm.runInContext(`(${creationHook.installCreationHook})`, contextOf);
       const emptyLists = vm.runInContext(`(${promiseHookLists.emptyPromiseHookLists})`, contextOf);
-      expect(fn((id: string) => process.getBuiltinModule(id), install, emptyLists)).toBe('installed');
+      const quiet = vm.runInContext(`(${inspectorWindow.quietClusterDebugging})`, contextOf);
+      const isRunner = vm.runInContext(`(${runPreload.isAppRunner})`, contextOf);
+      expect(fn((id: string) => process.getBuiltinModule(id), install, emptyLists, quiet, isRunner, `reload-doctor.preload-test-window.${process.pid}`)).toBe('installed');
       const [line] = readFileSync(report, 'utf8').trim().split('\n');
       expect(JSON.parse(line!)).toMatchObject({ pid: process.pid, manager: false, hook: 'installed' });
       expect(JSON.parse(line!).promiseHooks).toBe('until ready');
@@ -101,8 +108,9 @@ describe('in-target functions, rebuilt from their source text', () => {
     } finally {
       delete process.env.RELOAD_DOCTOR_RUN;
       process.debugPort = debugPort;
+      if (contextOf) vm.runInContext(`globalThis[Symbol.for(${JSON.stringify(`reload-doctor.preload-test-window.${process.pid}.cluster`)})]?.()`, contextOf);
     }
-    rebuilt.add('startUnderRun');
+    rebuilt.add('startUnderRun').add('isAppRunner');
   });
 
   it('emptyPromiseHookLists empties the lists only when ours are the only hooks', () => {
@@ -161,6 +169,77 @@ describe('in-target functions, rebuilt from their source text', () => {
       server.close();
     }
     rebuilt.add('collectInTarget');
+  });
+});
+
+describe('in-target: library state and cluster quiet', () => {
+  it('quietClusterDebugging: the cluster\'s NODE_DEBUG_ENABLED propagation is swallowed, other calls pass, and the undo restores', async () => {
+    const proc = process as any;
+    const original = proc._debugProcess;
+    const calls: number[] = [];
+    proc._debugProcess = (pid: number) => { calls.push(pid); };
+    const spy = proc._debugProcess;
+    const key = `reload-doctor.quiet-test.${process.pid}`;
+    // Stands in for lib/internal/cluster/primary.js's listener.
+    const cluster = (message: any) => { if (message?.cmd === 'NODE_DEBUG_ENABLED') proc._debugProcess(111); };
+    process.on('internalMessage' as any, cluster);
+    try {
+      const { fn, context } = rebuild(inspectorWindow.quietClusterDebugging);
+      expect(fn(key)).toBe('quiet');
+      expect(fn(key)).toBe('kept');
+      process.emit('internalMessage' as any, { cmd: 'NODE_DEBUG_ENABLED' } as any);
+      expect(calls).toEqual([]);
+      await Promise.resolve();
+      proc._debugProcess(222); // the app's own call, outside the propagation
+      expect(calls).toEqual([222]);
+      vm.runInContext(`globalThis[Symbol.for(${JSON.stringify(`${key}.cluster`)})]()`, context);
+      expect(proc._debugProcess).toBe(spy);
+      expect(process.listeners('internalMessage' as any).filter((listener) => listener.name === 'onInternalMessage')).toEqual([]);
+    } finally {
+      process.removeListener('internalMessage' as any, cluster);
+      proc._debugProcess = original;
+    }
+    rebuilt.add('quietClusterDebugging');
+  });
+
+  it('poolPrototypes finds loaded pool classes by file; describePools reads tarn and sequelize-pool fields', () => {
+    const { fn: prototypes } = rebuild(poolStates.poolPrototypes);
+    // tarn is a dev dependency (knex's pool): load it so the module cache holds it.
+    const { Pool } = createRequire(import.meta.url)('tarn');
+    const found = prototypes({ tarn: poolStates.POOL_FILES.tarn });
+    expect(found.packages).toEqual(['tarn']);
+    expect(found.prototypes[0]).toBe(Pool.prototype);
+    const { fn: describe } = rebuild(poolStates.describePools);
+    const now = Date.now();
+    const tarnPool = { interval: {}, free: [{ timestamp: now - 5000 }], used: [], min: 0, idleTimeoutMillis: 30000, reapIntervalMillis: 1000 };
+    const [state] = JSON.parse(describe([tarnPool, { ...tarnPool, destroyed: true }], 'tarn'));
+    expect(state).toMatchObject({ package: 'tarn', min: 0, size: 1, inUse: 0 });
+    expect(state.lettingGoInMs).toBeGreaterThan(25_000);
+    expect(state.lettingGoInMs).toBeLessThanOrEqual(26_100);
+    expect(JSON.parse(describe([{ ...tarnPool, min: 2 }], 'tarn'))[0].lettingGoInMs).toBeNull();
+    const sequelizePool = { _availableObjects: [{ timeout: now + 4000 }], _count: 1, minSize: 0, reapIntervalMillis: 1000, idleTimeoutMillis: 10000 };
+    const [sequelize] = JSON.parse(describe([sequelizePool], 'sequelize-pool'));
+    expect(sequelize.lettingGoInMs).toBeGreaterThan(4000);
+    expect(sequelize.lettingGoInMs).toBeLessThanOrEqual(5000);
+    rebuilt.add('poolPrototypes').add('describePools');
+  });
+
+  it('startupStacksThrough returns the startup stacks that ran through a package', () => {
+    const key = `reload-doctor.startup-test.${process.pid}`;
+    const { fn: install, context } = rebuild(creationHook.installCreationHook);
+    install(key);
+    const timer = setInterval(() => {}, 60_000);
+    try {
+      const through = vm.runInContext(`(${creationHook.startupStacksThrough})`, context);
+      const stacks = through(key, ['vitest', 'no-such-package'], 2);
+      expect(stacks['no-such-package']).toEqual([]);
+      expect(stacks.vitest.length).toBeGreaterThan(0);
+      expect(stacks.vitest[0]).toMatch(/\/node_modules\/vitest\//);
+      expect(through('no such key', ['vitest'], 2)).toEqual({});
+    } finally {
+      clearInterval(timer);
+    }
+    rebuilt.add('startupStacksThrough');
   });
 });
 

@@ -5,7 +5,7 @@ import { parseDuration } from '../../src/core/duration.js';
 import { parseSignal } from '../../src/probe/signals.js';
 import { parseReadySpec } from '../../src/probe/ready.js';
 import { processSockets, readThreads, signalDisposition } from '../../src/reach/proc.js';
-import { isPackageManager } from '../../src/reach/spawn.js';
+import { isAppRunner } from '../../src/in-target/run-preload.js';
 import { readIni } from '../../src/reach/uwsgi.js';
 import { escapeData, escapeProperty } from '../../src/report/github.js';
 import { xml } from '../../src/report/junit.js';
@@ -42,12 +42,17 @@ describe('run mode parsers', () => {
     for (const bad of ['port:0', 'port:70000', 'port:0x50', 'port:1e3', 'port: 80', 'port:80.5', 'log:(', 'delay:soon', 'delay:0.1ms', 'tcp:80', 'http://']) expect(() => parseReadySpec(bad), bad).toThrow(/invalid --ready/);
   });
 
-  it('package managers are told from apps', () => {
-    expect(isPackageManager(['node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'start'])).toBe(true);
-    expect(isPackageManager(['node', '/usr/local/bin/npx', 'tsx', 'app.ts'])).toBe(true);
-    expect(isPackageManager(['node', '/opt/yarn/bin/yarn.js', 'start'])).toBe(true);
-    expect(isPackageManager(['node', 'server.js'])).toBe(false);
-    expect(isPackageManager(['node', '--import', 'tsx', 'npm-report.ts'])).toBe(false);
+  it('package managers and CLIs that run the app as a child are told from apps', () => {
+    expect(isAppRunner('/usr/lib/node_modules/npm/bin/npm-cli.js')).toBe(true);
+    expect(isAppRunner('/usr/local/bin/npx')).toBe(true);
+    expect(isAppRunner('/opt/yarn/bin/yarn.js')).toBe(true);
+    expect(isAppRunner('/srv/app/node_modules/.bin/tsx')).toBe(true);
+    expect(isAppRunner('/srv/app/node_modules/tsx/dist/cli.mjs')).toBe(true);
+    expect(isAppRunner('/srv/app/node_modules/nodemon/bin/nodemon.js')).toBe(true);
+    expect(isAppRunner('/srv/app/server.js')).toBe(false);
+    expect(isAppRunner('/srv/app/npm-report.ts')).toBe(false);
+    // tsx's own loader files run inside the app: they are not its CLI.
+    expect(isAppRunner('/srv/app/node_modules/tsx/dist/loader.mjs')).toBe(false);
   });
 });
 

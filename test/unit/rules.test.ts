@@ -20,7 +20,76 @@ import { socketIoRule } from '../../src/explain/rules/socket-io.js';
 import { uwsgiWaitForHubRule } from '../../src/explain/rules/uwsgi.js';
 import { websocketRule } from '../../src/explain/rules/websocket.js';
 import { amqplibRule } from '../../src/explain/rules/amqplib.js';
+import { amqpConnectionManagerRule } from '../../src/explain/rules/amqp-connection-manager.js';
+import { apolloServerRule } from '../../src/explain/rules/apollo-server.js';
+import { bullRule } from '../../src/explain/rules/bull.js';
+import { cronRule } from '../../src/explain/rules/cron.js';
+import { kafkajsRule } from '../../src/explain/rules/kafkajs.js';
+import { knexRule } from '../../src/explain/rules/knex.js';
+import { nestjsRule } from '../../src/explain/rules/nestjs.js';
+import { nodeScheduleRule } from '../../src/explain/rules/node-schedule.js';
+import { sequelizeRule } from '../../src/explain/rules/sequelize.js';
+import { shutdownHelpersRule } from '../../src/explain/rules/shutdown-helpers.js';
 import { blamed, recorded, ruleCases } from './rule-cases.js';
+
+// Libraries that wrap a driver: the library the app called is named, with its close call, and
+// the driver's and the library's internal handles are one finding.
+ruleCases(knexRule, {
+  valid: ['pg-pool-idle.handles', 'mysql-pool.handles', 'sequelize-pg.run'],
+  invalid: [
+    { snapshot: 'knex-pg.run', findings: [{ title: /^knex \(knex@[\d.]+\): knex instance never destroyed — 1 timer every 1 s, 1 socket to 127\.0\.0\.1:5432$/, severity: 'blocks', package: 'knex', location: blamed('families/knex-pg.cjs', 'query'), why: /pool\.min \(2; knex's default is 2\).*forever/, fix: /await knex\.destroy\(\)/, handles: 2 }] },
+    { snapshot: 'knex-pg-min0.run', findings: [{ severity: 'warning', why: /will exit on its own in ~\d+(\.\d)? s, after the mercy/, fix: /await knex\.destroy\(\)/ }] },
+    { snapshot: 'knex-mysql.handles', findings: [{ package: 'knex', why: /forever/, fix: /await knex\.destroy\(\)/, handles: 2 }] },
+  ],
+});
+
+ruleCases(sequelizeRule, {
+  valid: ['pg-pool-idle.handles', 'knex-pg.run'],
+  invalid: [{ snapshot: 'sequelize-pg.run', findings: [{ severity: 'warning', package: 'sequelize', location: blamed('families/sequelize-pg.cjs', 'query'), why: /will exit on its own in ~\d+(\.\d)? s/, fix: /await sequelize\.close\(\)/, handles: 2 }] }],
+});
+
+ruleCases(bullRule, {
+  valid: ['redis-connected.handles', 'bullmq-worker.run'],
+  invalid: [
+    { snapshot: 'bull-queue.run', findings: [{ package: 'bull', location: blamed('families/bull-queue.cjs', 'client'), fix: /await queue\.close\(\)/ }] },
+    { snapshot: 'bull-queue.handles', findings: [{ package: 'bull', fix: /await queue\.close\(\)/ }] },
+  ],
+});
+
+ruleCases(cronRule, {
+  valid: ['cron-task.run', 'node-schedule-job.run'],
+  invalid: [{ snapshot: 'cron-job.run', findings: [{ title: /CronJob never stopped — 1 timer \(\d+ h \d+ min\)$/, package: 'cron', location: blamed('families/cron-job.cjs', 'job'), fix: /job\.stop\(\)/ }] }],
+});
+
+ruleCases(nodeScheduleRule, {
+  valid: ['cron-job.run', 'cron-task.run'],
+  invalid: [{ snapshot: 'node-schedule-job.run', findings: [{ package: 'node-schedule', location: blamed('families/node-schedule-job.cjs', 'job'), fix: /schedule\.gracefulShutdown\(\)/ }] }],
+});
+
+ruleCases(amqpConnectionManagerRule, {
+  valid: ['amqp-connection.handles'],
+  invalid: [{ snapshot: 'amqp-manager.run', findings: [{ package: 'amqp-connection-manager', location: blamed('families/amqp-manager.cjs', 'client'), fix: /await connection\.close\(\)/, handles: 3 }] }],
+});
+
+ruleCases(kafkajsRule, {
+  valid: ['redis-reconnecting.run'],
+  invalid: [{ snapshot: 'kafkajs-unreachable.run', findings: [{ package: 'kafkajs', location: blamed('families/kafkajs-unreachable.cjs', 'query'), fix: /producer\.disconnect\(\)/ }] }],
+});
+
+ruleCases(apolloServerRule, {
+  valid: ['keepalive-idle.handles', 'nest-app.run'],
+  invalid: [{ snapshot: 'apollo-server.run', findings: [{ package: '@apollo/server', location: blamed('families/apollo-server.cjs', 'listen'), fix: /await server\.stop\(\)/ }] }],
+});
+
+ruleCases(nestjsRule, {
+  valid: ['keepalive-idle.handles', 'apollo-server.run'],
+  invalid: [{ snapshot: 'nest-app.run', findings: [{ package: '@nestjs/core', location: blamed('families/nest-app.cjs', 'client'), fix: /await app\.close\(\)/ }] }],
+});
+
+ruleCases(shutdownHelpersRule, {
+  valid: ['forgotten-interval.run'],
+  invalid: [{ snapshot: 'close-with-grace.run', findings: [{ title: /\(close-with-grace@[\d.]+\): it will force the exit 10 s after the signal — 1 timer/, severity: 'warning', location: blamed('families/close-with-grace.cjs', 'helper'), fix: /make the close function finish/ }] }],
+});
 
 ruleCases(busyMainThread, {
   valid: ['forgotten-interval.handles', 'python-thread.probe'],

@@ -1,6 +1,6 @@
 // The fallback: one finding per (owner, kind) with Node-level advice for that kind of handle.
 import { packageLabel } from '../../core/format.js';
-import type { Handle, HandleKind } from '../../core/types.js';
+import type { Handle, HandleKind, Snapshot } from '../../core/types.js';
 import { bestLocation, packageOf } from '../ownership.js';
 import type { Rule, RuleFinding } from '../rule.js';
 
@@ -8,7 +8,7 @@ interface Advice { why: string; fix: string }
 
 const isIncoming = (handle: Handle) => handle.details.accepted === true || handle.details.incoming === true;
 
-function adviceFor(handle: Handle): Advice {
+function adviceFor(handle: Handle, snapshot: Snapshot): Advice {
   const d = handle.details;
   switch (handle.kind) {
     case 'timer':
@@ -27,6 +27,9 @@ function adviceFor(handle: Handle): Advice {
         ? { why: 'an open incoming connection keeps the event loop alive, and server.close() waits for it to end', fix: "keep the sockets from the server's 'connection' event and end() or destroy() them on shutdown, after server.close()" }
         : { why: 'an open outgoing connection keeps the event loop alive', fix: 'close the client that owns it (client.close(), quit(), end() or socket.destroy()) in your shutdown handler' };
     case 'child-process':
+      if (snapshot.context?.stuckChildren?.includes(Number(d.pid))) {
+        return { why: `the child process (pid ${d.pid}) is itself still alive after the signal, and the parent waits for it: what keeps the child alive is reported under it`, fix: "fix the child's shutdown (its own report); the parent exits once the child does" };
+      }
       return { why: 'a running child process keeps the parent alive until it exits', fix: "child.kill() in your shutdown handler (or child.unref() if it may outlive you)" };
     case 'worker-thread':
       return { why: 'a running worker thread keeps the process alive', fix: 'await worker.terminate() (or post it a stop message) in your shutdown handler; worker.unref() if it must not hold the process' };
@@ -60,7 +63,7 @@ function ownerKey(handle: Handle): string {
 
 export const genericHandles: Rule = {
   id: 'generic',
-  explain(handles) {
+  explain(handles, snapshot) {
     const groups = new Map<string, { variant: string; handles: Handle[] }>();
     for (const handle of handles) {
       // Timers split by repeat vs one-shot (different advice); everything else by kind.
@@ -74,7 +77,7 @@ export const genericHandles: Rule = {
     const findings: RuleFinding[] = [];
     for (const { variant, handles: group } of groups.values()) {
       const first = group[0]!;
-      const advice = adviceFor(first);
+      const advice = adviceFor(first, snapshot);
       findings.push({
         variant,
         title: group.length === 1 ? first.label : `${group.length} × ${first.label}`,

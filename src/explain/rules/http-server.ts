@@ -25,6 +25,13 @@ export function fixFor(version: string | undefined, inFlight: boolean): string {
   return 'keep a Set of sockets from the "connection" event and destroy() them after server.close() (closeIdleConnections needs Node ≥ 18.2)';
 }
 
+/** "reload-doctor's own --exercise connection", "2 idle keep-alive connections (1 of them reload-doctor's…)". */
+function describeIdle(total: number, ours: number): string {
+  if (ours === total) return total === 1 ? "reload-doctor's own --exercise connection (idle keep-alive)" : `reload-doctor's own ${total} --exercise connections (idle keep-alive)`;
+  const idle = total === 1 ? 'an idle keep-alive connection' : `${total} idle keep-alive connections`;
+  return ours === 0 ? idle : `${idle} (${ours} of them reload-doctor's own --exercise connections)`;
+}
+
 export const httpServerRule: Rule = {
   id: 'http-server-connections',
   explain(handles, snapshot): RuleFinding[] {
@@ -45,7 +52,7 @@ export const httpServerRule: Rule = {
         title: `server.close() is still waiting for ${summariseHandles(connections)}, idle until keepAliveTimeout`,
         severity: 'warning',
         location: bestLocation(connections),
-        why: `idle keep-alive connection${connections.length === 1 ? '' : 's'}${ours > 0 ? ` (${ours === connections.length ? 'all' : ours} of them reload-doctor's own --exercise connections)` : ''}: they went idle after server.close() was called (close() only closes the ones idle at that moment), and the server closes them itself when keepAliveTimeout runs out, in about ${formatDuration(last)} — the process exits then, after the mercy`,
+        why: `${describeIdle(connections.length, ours)} went idle after server.close() was called (close() only closes the connections idle at that moment); the server closes ${connections.length === 1 ? 'it' : 'them'} itself when keepAliveTimeout runs out, in about ${formatDuration(last)}: the process exits then, after the mercy`,
         fix: 'call server.closeIdleConnections() again once the last response has gone out (Node ≥ 18.2), or answer with Connection: close once shutting down',
         handles: connections,
       }];

@@ -2,7 +2,7 @@
 // library once; this turns that description into a rule claiming every blocking handle the
 // library owns, counted and grouped into one finding.
 import { packageLabel } from '../../core/format.js';
-import type { Handle, Severity } from '../../core/types.js';
+import type { Handle, Severity, Snapshot } from '../../core/types.js';
 import { summariseHandles } from '../handle-summary.js';
 import { bestLocation, isLoaded, mainPackage, openedThrough, ownedBy, packageNamed } from '../ownership.js';
 import type { Rule, RuleFinding } from '../rule.js';
@@ -19,11 +19,11 @@ export interface LibraryFamily {
    */
   wraps?: string[];
   /** What the user forgot, e.g. "MongoClient never closed"; may depend on the handles. */
-  problem: (handles: Handle[]) => string;
-  why: (handles: Handle[]) => string;
-  fix: (handles: Handle[]) => string;
+  problem: (handles: Handle[], snapshot: Snapshot) => string;
+  why: (handles: Handle[], snapshot: Snapshot) => string;
+  fix: (handles: Handle[], snapshot: Snapshot) => string;
   /** Default 'blocks'; 'warning' when it ends on its own (say when in `why`). */
-  severity?: (handles: Handle[]) => Severity;
+  severity?: (handles: Handle[], snapshot: Snapshot) => Severity;
   /** Rules that must come after this one (see Rule.runsBefore). */
   runsBefore?: string[];
 }
@@ -39,14 +39,16 @@ export function libraryRule(family: LibraryFamily): Rule {
         ? openedThrough(handles, family.wraps, family.packages[0]!, snapshot) : [];
       const mine = [...own, ...opened.filter((handle) => !own.includes(handle))];
       if (mine.length === 0) return [];
-      const owner = own.length > 0 ? mainPackage(own, family.packages) : packageNamed(mine, family.packages[0]!, snapshot);
+      // A wrapper is named as users installed it (knex), not by the part holding the handle (tarn).
+      const named = packageNamed(mine, family.packages[0]!, snapshot);
+      const owner = own.length === 0 || (family.wraps && named.version) ? named : mainPackage(own, family.packages);
       return [{
-        title: `${family.name} (${packageLabel(owner)}): ${family.problem(mine)} — ${summariseHandles(mine)}`,
-        severity: family.severity?.(mine) ?? 'blocks',
+        title: `${family.name} (${packageLabel(owner)}): ${family.problem(mine, snapshot)} — ${summariseHandles(mine)}`,
+        severity: family.severity?.(mine, snapshot) ?? 'blocks',
         owner,
         location: bestLocation(mine),
-        why: family.why(mine),
-        fix: family.fix(mine),
+        why: family.why(mine, snapshot),
+        fix: family.fix(mine, snapshot),
         handles: mine,
       }];
     },
@@ -55,3 +57,16 @@ export function libraryRule(family: LibraryFamily): Rule {
 
 export const sockets = (handles: Handle[]) => handles.filter((h) => h.kind === 'tcp-socket');
 export const timers = (handles: Handle[]) => handles.filter((h) => h.kind === 'timer');
+
+/**
+ * Whether a self-reaping pool (tarn, sequelize-pool) lets go by itself, from the pool states the
+ * snapshot read: 'never' when one keeps connections for good (min > 0 or one in use), the
+ * longest wait otherwise, undefined when no state could be read.
+ */
+export function poolLetGo(snapshot: Snapshot, poolPackage: string): { never: true; min: number } | { never: false; inMs: number } | undefined {
+  const pools = (snapshot.context?.pools ?? []).filter((pool) => pool.package === poolPackage && pool.size > 0);
+  if (pools.length === 0) return undefined;
+  const holding = pools.find((pool) => pool.lettingGoInMs === null);
+  if (holding) return { never: true, min: holding.min };
+  return { never: false, inMs: Math.max(...pools.map((pool) => pool.lettingGoInMs ?? 0)) };
+}

@@ -6,14 +6,15 @@ import { formatDuration } from '../../core/duration.js';
 import type { Handle } from '../../core/types.js';
 import { libraryRule, timers } from './library.js';
 
+const delay = (handles: Handle[]) => Math.max(0, ...timers(handles).map((t) => Number(t.details.delay ?? 0)));
 const dueIn = (handles: Handle[]) => Math.max(0, ...timers(handles).map((t) => Number(t.details.dueIn ?? t.details.delay ?? 0)));
 
 export const shutdownHelpersRule = libraryRule({
   id: 'shutdown-helper',
   name: 'shutdown helper',
   packages: ['close-with-grace', '@godaddy/terminus', 'lightship'],
-  problem: () => 'its safety timer will force the exit',
-  why: (handles) => `the helper armed its own deadline when the signal came: it ends the process in about ${formatDuration(dueIn(handles))}, because the close function it runs has not finished — look at what else is listed, that is what it waits for`,
+  problem: (handles) => `it will force the exit ${formatDuration(delay(handles))} after the signal`,
+  why: (handles) => `the helper armed its own deadline when the signal came (your shutdown code's safety net, not a leak): it ends the process in about ${formatDuration(dueIn(handles))}, because the close function it runs has not finished — look at what else is listed, that is what it waits for`,
   fix: () => 'make the close function finish (close every server and client it opens, and resolve); if the wait is intended, set the process manager\'s mercy above the helper\'s delay',
   severity: () => 'warning',
 });
