@@ -95,7 +95,8 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
     let look;
     if (wantsSnapshot(verdict)) {
       // The deadline's window: the snapshot, then closed for good.
-      const stuckChildren = atDeadline?.report.members.filter((member) => member.stuck).map((member) => member.pid) ?? [];
+      // Stuck Node children get a report of their own (a cluster worker): the parent's handle on them says so.
+      const stuckChildren = atDeadline?.report.members.filter((member) => member.stuck && member.runtime === 'node').map((member) => member.pid) ?? [];
       const exerciseClients = plan.exerciseClients?.() ?? [];
       const context = { ...(stuckChildren.length > 0 ? { stuckChildren } : {}), ...(exerciseClients.length > 0 ? { exerciseClients } : {}) };
       look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context });

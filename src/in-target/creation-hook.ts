@@ -115,7 +115,10 @@ export function installCreationHook(creationKey: string, dropPromiseHooks?: () =
       if (!startingUp) return;
     } else if (creator) {
       const served = creator.served || serverIds.has(context) || serverIds.has(triggerId);
-      records.set(asyncId, { via: creator.own ?? creator.via, served });
+      // Made in a promise job while starting up (an ES module's top level, an async main):
+      // its own stack holds the app's line; the promise's creator stays as the way back.
+      const own = startingUp && !served && (creator === promiseLinks.get(context) || creator === promiseLinks.get(triggerId)) ? captured() : undefined;
+      records.set(asyncId, { own, via: creator.own ?? creator.via, served });
       return;
     }
     (bridge ? tickLinks : records).set(asyncId, { own: captured() });

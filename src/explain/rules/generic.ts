@@ -28,7 +28,10 @@ function adviceFor(handle: Handle, snapshot: Snapshot): Advice {
         : { why: 'an open outgoing connection keeps the event loop alive', fix: 'close the client that owns it (client.close(), quit(), end() or socket.destroy()) in your shutdown handler' };
     case 'child-process':
       if (snapshot.context?.stuckChildren?.includes(Number(d.pid))) {
-        return { why: `the child process (pid ${d.pid}) is itself still alive after the signal, and the parent waits for it: what keeps the child alive is reported under it`, fix: "fix the child's shutdown (its own report); the parent exits once the child does" };
+        return {
+          why: `the child process (pid ${d.pid}) is itself still alive after the signal, and the parent waits for it: what keeps the child alive is reported under it`,
+          fix: "make the child exit when your shutdown asks it to (its own report shows what holds it); if nothing asks it, child.kill() in your shutdown handler",
+        };
       }
       return { why: 'a running child process keeps the parent alive until it exits', fix: "child.kill() in your shutdown handler (or child.unref() if it may outlive you)" };
     case 'worker-thread':
