@@ -75,7 +75,7 @@ export function installCreationHook(creationKey: string, dropPromiseHooks?: () =
   // Every stack captured during startup, the dead resources' too (a failed first connect): a
   // library that later re-arms its timers from promise jobs (kafkajs' retries) has no app line
   // of its own, and the first startup stack that ran through it gives the app's call into it.
-  const MAX_STARTUP_STACKS = 20_000;
+  const MAX_STARTUP_STACKS = 5_000;
   const startupStacks: Creation[] = [];
 
   const creatorOf = (id: number) => records.get(id) ?? tickLinks.get(id) ?? promiseLinks.get(id);
