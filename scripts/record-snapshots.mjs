@@ -179,6 +179,7 @@ const CASES = {
   'apollo-server.run': () => underRun('families/apollo-server.cjs'),
   'nest-app.run': () => underRun('families/nest-app.cjs'),
   'close-with-grace.run': () => underRun('families/close-with-grace.cjs', {}, 3000),
+  'close-with-grace.probe': async () => (await probed((await startFixture('families/close-with-grace.cjs')).pid, { mercyMs: 3000 })).snapshot,
 };
 
 /** Rewrites the checkout's own paths to /app, in every string of the snapshot. */

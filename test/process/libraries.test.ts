@@ -141,6 +141,13 @@ describe('already handled: what the app did right is not blamed', () => {
     expect(result.json.findings.some((f: any) => f.id === 'generic/timeout')).toBe(false);
   });
 
+  it("attach mode: close-with-grace's timer has no source (a promise's resolve); armed at the signal, it is still the helper's", async () => {
+    const app = await startFixture('families/close-with-grace.cjs');
+    const result = await runCli([String(app.pid), '--mercy', '3s', '--json']);
+    expect(result.json.findings.find((f: any) => f.id === 'shutdown-helper')).toMatchObject({ severity: 'warning', package: { name: 'close-with-grace' } });
+    expect(result.json.findings.some((f: any) => f.id === 'generic/timeout')).toBe(false);
+  });
+
   it('terminus closed the server before onSignal: only the forgotten interval is blamed', async () => {
     const result = await runCli(['run', '--mercy', '2s', '--ready', 'log:^READY', '--format', 'json', '--', process.execPath, 'fixtures/families/terminus.cjs']);
     expect(result.code).toBe(1);

@@ -26,6 +26,8 @@ export interface LibraryFamily {
   severity?: (handles: Handle[], snapshot: Snapshot) => Severity;
   /** Rules that must come after this one (see Rule.runsBefore). */
   runsBefore?: string[];
+  /** Handles that are this family's by what they are, with no owner to say so (only when the family is loaded). */
+  alsoClaims?: (handles: Handle[], snapshot: Snapshot) => Handle[];
 }
 
 export function libraryRule(family: LibraryFamily): Rule {
@@ -37,7 +39,8 @@ export function libraryRule(family: LibraryFamily): Rule {
       // Only a family whose own code is at work claims the drivers it may have opened.
       const opened = family.wraps && (own.length > 0 || isLoaded(snapshot, family.packages[0]!))
         ? openedThrough(handles, family.wraps, family.packages[0]!, snapshot) : [];
-      const mine = [...own, ...opened.filter((handle) => !own.includes(handle))];
+      const extra = family.alsoClaims && (own.length > 0 || family.packages.some((name) => isLoaded(snapshot, name))) ? family.alsoClaims(handles, snapshot) : [];
+      const mine = [...new Set([...own, ...opened, ...extra])];
       if (mine.length === 0) return [];
       // A wrapper is named as users installed it (knex), not by the part holding the handle (tarn).
       const named = packageNamed(mine, family.packages[0]!, snapshot);
