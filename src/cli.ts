@@ -16,8 +16,10 @@ import { runService } from './modes/run.js';
 import { parseReadySpec } from './probe/ready.js';
 import { parseSignal } from './probe/signals.js';
 import { parsePid } from './reach/target.js';
-import { inert } from './core/sanitize.js';
+import { inert, inertDiagnosis } from './core/sanitize.js';
 import { FORMATS, render, type Format } from './report/formats.js';
+import { renderHtml } from './report/html.js';
+import { renderTrace } from './report/trace.js';
 
 /** The checkout CI runs in: annotations name files relative to it. */
 const CI_WORKSPACE = process.env.GITHUB_WORKSPACE || process.env.CI_PROJECT_DIR || undefined;
@@ -60,6 +62,9 @@ export function buildProgram(): Command {
     .addOption(new Option('-s, --signal <name>', 'graceful signal to send').default('SIGTERM'))
     .addOption(new Option('-m, --mercy <duration>', 'how long to wait for the exit (500ms, 10s, 2m)').default('10s'))
     .option('--kill', 'send SIGKILL after the report if it is still alive ("no mercy")')
+    .option('--html <file>', 'also write a self-contained HTML page: verdict, shutdown timeline, findings')
+    .option('--trace <file>', 'also write the shutdown timeline as Chrome trace-event JSON (opens in Perfetto)')
+    .option('--no-timeline', 'do not record what ends when during the shutdown')
     .enablePositionalOptions()
     .addHelpText('after', `
 Exit codes:
@@ -72,17 +77,19 @@ Exit codes:
     .showHelpAfterError('(run reload-doctor --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
-    .action(async (pidText: string, options: OutputOptions & { signal: string; mercy: string; kill?: boolean }) => {
+    .action(async (pidText: string, options: OutputOptions & TimelineFiles & { signal: string; mercy: string; kill?: boolean; timeline: boolean }) => {
       const pid = parsePid(pidText);
       const signal = parseSignal(options.signal);
       const mercyMs = parseDuration(options.mercy);
+      const files = checkTimelineFiles(options);
       const ticker = countdown(mercyMs, !options.json);
       let diagnosis: Diagnosis;
       try {
-        diagnosis = await probeByPid({ pid, signal, mercyMs, kill: options.kill === true, useInspector: options.inspector, onTick: ticker.onTick });
+        diagnosis = await probeByPid({ pid, signal, mercyMs, kill: options.kill === true, useInspector: options.inspector, timeline: options.timeline, onTick: ticker.onTick });
       } finally {
         ticker.clear();
       }
+      writeTimelineFiles(diagnosis, files);
       print(diagnosis, options);
     });
   addCommonOptions(program);
@@ -100,9 +107,24 @@ Exit codes:
 }
 
 
-interface RunOptions {
-  signal: string; mercy: string; ready?: string; readyTimeout: string; hold?: string; exercise?: string;
-  format?: Format; reportFile?: string; color: boolean; creationStacks: boolean;
+interface RunOptions extends TimelineFiles {
+  signal: string; mercy: string; ready?: string; readyTimeout: string; hold?: string; exercise?: string; load?: string;
+  format?: Format; reportFile?: string; color: boolean; creationStacks: boolean; timeline: boolean;
+}
+
+interface TimelineFiles { html?: string; trace?: string }
+
+/** Both must be writable before anything starts (not found out after the check). */
+function checkTimelineFiles(options: TimelineFiles): TimelineFiles {
+  return {
+    html: options.html === undefined ? undefined : checkReportFile(options.html, 'the --html file'),
+    trace: options.trace === undefined ? undefined : checkReportFile(options.trace, 'the --trace file'),
+  };
+}
+
+function writeTimelineFiles(diagnosis: Diagnosis, files: TimelineFiles): void {
+  if (files.html) writeFileSync(files.html, renderHtml(inertDiagnosis(diagnosis), VERSION));
+  if (files.trace) writeFileSync(files.trace, renderTrace(diagnosis));
 }
 
 function buildRunCommand(): Command {
@@ -115,8 +137,12 @@ function buildRunCommand(): Command {
     .addOption(new Option('--ready-timeout <duration>', 'give up (exit 4) if it is not ready by then').default('60s'))
     .option('--hold <duration>', 'keep it running this long once ready, before the signal (time for your own traffic or tests)')
     .option('--exercise <url>', 'before the signal, send requests over keep-alive connections and keep one in flight during the shutdown')
+    .option('--load <rate>', 'with --exercise: keep sending this many requests per second across the signal; any that fails fails the run')
     .addOption(new Option('--format <format>', 'report format (default: github when GITHUB_ACTIONS=true, else text)').choices(FORMATS))
     .option('--report-file <path>', 'write the report in --format to this file; the terminal still gets text')
+    .option('--html <file>', 'also write a self-contained HTML page: verdict, shutdown timeline, findings')
+    .option('--trace <file>', 'also write the shutdown timeline as Chrome trace-event JSON (opens in Perfetto)')
+    .option('--no-timeline', 'do not record what ends when during the shutdown')
     .option('--no-creation-stacks', 'do not record where handles are created (the service runs at full speed; findings point at callbacks only)')
     .option('--no-color', 'plain text without colours')
     .passThroughOptions()
@@ -128,9 +154,11 @@ function buildRunCommand(): Command {
       const ready = parseReadySpec(options.ready);
       const readyTimeoutMs = parseDuration(options.readyTimeout, '--ready-timeout');
       const exercise = options.exercise === undefined ? undefined : parseUrl(options.exercise);
+      const loadRate = options.load === undefined ? undefined : parseRate(options.load, exercise);
       const holdMs = options.hold === undefined ? undefined : parseDuration(options.hold, '--hold');
       const format: Format = options.format ?? (process.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text');
-      const reportFile = options.reportFile === undefined ? undefined : checkReportFile(options.reportFile);
+      const reportFile = options.reportFile === undefined ? undefined : checkReportFile(options.reportFile, 'the report file');
+      const files = checkTimelineFiles(options);
       const ticker = countdown(mercyMs, format === 'text');
       const prefix = options.color && process.stderr.isTTY && !process.env.NO_COLOR ? '\x1b[2m[service]\x1b[0m ' : '[service] ';
       // The report file is written once, whatever happens: the verdict, or why there is none.
@@ -142,7 +170,7 @@ function buildRunCommand(): Command {
       let diagnosis: Diagnosis;
       try {
         diagnosis = await runService({
-          command, signal, mercyMs, ready, readyTimeoutMs, exercise, holdMs, creationStacks: options.creationStacks, onTick: ticker.onTick,
+          command, signal, mercyMs, ready, readyTimeoutMs, exercise, loadRate, holdMs, timeline: options.timeline, creationStacks: options.creationStacks, onTick: ticker.onTick,
           // The service's output stays visible, on stderr, so stdout carries only the report.
           onServiceLine: (_stream, line) => { ticker.clear(); process.stderr.write(`${prefix}${inert(line)}\n`); },
         });
@@ -158,6 +186,7 @@ function buildRunCommand(): Command {
       if (interruption()) return;
       const color = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
       writeReport(diagnosis);
+      writeTimelineFiles(diagnosis, files);
       process.stdout.write(render(reportFile || format === 'text' ? 'text' : format, diagnosis, { color: color && (reportFile !== undefined || format === 'text'), toolVersion: VERSION, workspace: CI_WORKSPACE }));
       process.exitCode = diagnosis.exitCode;
     });
@@ -172,16 +201,24 @@ function unfinishedRun(command: string[], why: string, exitCode: number): Diagno
 }
 
 /** The report file must be writable before the service starts, not found out after the run. */
-function checkReportFile(path: string): string {
+function checkReportFile(path: string, what: string): string {
   const where = resolve(path);
   try {
     const stat = statSync(where, { throwIfNoEntry: false });
     if (stat && !stat.isFile()) throw new Error('it exists and is not a regular file');
     accessSync(stat ? where : dirname(where), constants.W_OK);
   } catch (error) {
-    throw new UsageError(`cannot write the report file "${path}": ${messageOf(error)}`, { cause: error });
+    throw new UsageError(`cannot write ${what} "${path}": ${messageOf(error)}`, { cause: error });
   }
   return where;
+}
+
+/** Requests per second: a number from 1 to 2000 (a CI runner, not a load tester). */
+function parseRate(text: string, exercise: URL | undefined): number {
+  if (!exercise) throw new UsageError('--load needs --exercise <url>: the URL the requests go to');
+  const rate = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(rate >= 1 && rate <= 2000)) throw new UsageError(`invalid --load "${text}": requests per second, from 1 to 2000`);
+  return rate;
 }
 
 function parseUrl(text: string): URL {

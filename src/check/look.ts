@@ -9,6 +9,7 @@ import { explain } from '../explain/engine.js';
 import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
 import { takeProcSnapshot } from '../inspect/proc-snapshot.js';
 import type { ScriptCatalog } from '../inspect/script-catalog.js';
+import type { CdpClient } from '../reach/cdp-client.js';
 import type { Reached } from '../reach/reached.js';
 
 export interface LookOptions {
@@ -20,6 +21,8 @@ export interface LookOptions {
   catalog?: ScriptCatalog;
   /** What the process is part of (a uWSGI worker's master options, its wake-ups). */
   context?: SnapshotContext;
+  /** More to ask in the same window, after the snapshot (the timeline's record). */
+  inWindow?: (client: CdpClient) => Promise<void>;
 }
 
 export interface Look {
@@ -47,7 +50,9 @@ async function snapshotOf(reached: Reached, options: LookOptions): Promise<Snaps
     return fromProc(`the inspector did not answer: ${messageOf(error)}; showing what /proc tells`);
   }
   try {
-    return await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog });
+    const snapshot = await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog });
+    await options.inWindow?.(client);
+    return snapshot;
   } catch (error) {
     // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
     return fromProc(`the inspector did not answer (${messageOf(error)}): the main thread is blocked in a synchronous call; showing what /proc tells`);

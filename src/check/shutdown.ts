@@ -6,15 +6,22 @@
 import { bestEffort } from '../core/debug.js';
 import { formatDuration } from '../core/duration.js';
 import { messageOf } from '../core/errors.js';
-import type { Finding, Snapshot, TreeReport, UsageSample, Verdict } from '../core/types.js';
+import { performance } from 'node:perf_hooks';
+import type { Finding, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
+import { explain } from '../explain/engine.js';
+import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
 import { ScriptCatalog } from '../inspect/script-catalog.js';
+import { armTimeline, collectTimeline, parseRecord, type RawTimelineEvent } from '../inspect/timeline-record.js';
 import { runProbe } from '../probe/probe.js';
 import { dispositionOf, listensFor } from '../probe/signal-facts.js';
 import type { SignalChoice } from '../probe/signals.js';
 import { decideVerdict, wantsSnapshot, type ShutdownFacts } from '../probe/verdict.js';
+import type { CdpClient } from '../reach/cdp-client.js';
+import { createDropBox, type DropBox } from '../reach/drop-box.js';
 import { isAlive, isStopped } from '../reach/proc.js';
 import type { Reached } from '../reach/reached.js';
 import { lookAt } from './look.js';
+import { buildTimeline } from './timeline.js';
 import { planWorkers, workersAtDeadline } from './workers.js';
 
 export interface ShutdownPlan {
@@ -30,6 +37,10 @@ export interface ShutdownPlan {
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
   /** The ends of reload-doctor's own --exercise connections (address:port), read at the deadline. */
   exerciseClients?: () => string[];
+  /** Record what ends when during the shutdown (default true; Node targets reached through the inspector). */
+  timeline?: boolean;
+  /** Called as soon as the signal went out (performance.now()). */
+  onSignal?: (at: number) => void;
 }
 
 export interface ShutdownCheck {
@@ -41,6 +52,7 @@ export interface ShutdownCheck {
   warnings: string[];
   /** performance.now() when the signal went out. */
   signalledAt: number;
+  timeline?: Timeline;
 }
 
 export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promise<ShutdownCheck> {
@@ -55,11 +67,13 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
   // deadline's window need not learn them again); closed before the signal. The inspector is
   // not open during the mercy.
   let hadListener: boolean | undefined;
+  let armed: ArmedTimeline | undefined;
   if (inspector) {
     try {
       const client = await inspector.open();
       hadListener = await listensFor(client, signal);
       await catalog.learn(client).catch(bestEffort('learning the scripts'));
+      if (plan.timeline !== false) armed = await armShutdownTimeline(client, pid, signal.name, catalog);
     } catch (error) {
       warnings.push(`${messageOf(error)}: the signal's listener is unknown`);
     } finally {
@@ -79,7 +93,7 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
   warnings.push(...workers?.warnings ?? []);
   const deadlineMs = workers?.lookAtMs ?? mercyMs;
   const probe = await runProbe({
-    pid, signalPid: plan.signalPid, signal, mercyMs: deadlineMs, childExitedAt: plan.child?.exitedAt, onTick: plan.onTick, settledEarly: workers && (() => workers.watch.reloaded()),
+    pid, signalPid: plan.signalPid, signal, mercyMs: deadlineMs, childExitedAt: plan.child?.exitedAt, onTick: plan.onTick, onSignal: plan.onSignal, settledEarly: workers && (() => workers.watch.reloaded()),
   });
   try {
     // The master exited: its old workers still have until the mercy (they may be orphans now).
@@ -91,6 +105,7 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
       workers: atDeadline && { stuck: atDeadline.stuck, reloaded: atDeadline.reloaded, lastExitMs: atDeadline.lastExitMs, masterIsNode: target.runtime.kind === 'node' },
     };
     let verdict = decideVerdict(facts);
+    let raw: RawTimelineEvent[] | undefined;
     if (isStopped(pid)) warnings.push(`pid ${pid} is stopped (SIGSTOP, or a debugger holds it): it could not shut down, and it cannot be inspected until it is continued`);
     let look;
     if (wantsSnapshot(verdict)) {
@@ -99,7 +114,8 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
       const stuckChildren = atDeadline?.report.members.filter((member) => member.stuck && member.runtime === 'node').map((member) => member.pid) ?? [];
       const exerciseClients = plan.exerciseClients?.() ?? [];
       const context = { ...(stuckChildren.length > 0 ? { stuckChildren } : {}), ...(exerciseClients.length > 0 ? { exerciseClients } : {}) };
-      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context });
+      const inWindow = armed && (async (client: CdpClient) => { raw = await collectTimeline(client); });
+      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow });
       if (inspector) warnings.push(...await inspector.close(true));
       if (!isAlive(pid)) verdict = decideVerdict({ ...facts, exit: { afterMs: await probe.lateExit } });
     }
@@ -107,9 +123,42 @@ export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promi
       const n = verdict.stuckWorkers;
       warnings.push(`pid ${pid} exited ${formatDuration(verdict.exitedAfterMs)} after ${signal.name} but left ${n} worker${n === 1 ? '' : 's'} running on ${n === 1 ? 'its' : 'their'} own (orphaned)`);
     }
-    return { verdict, snapshot: look?.snapshot, findings: look?.findings ?? [], tree: atDeadline?.report, warnings, signalledAt: probe.signalledAt };
+    // Gone: the target wrote its record as it exited.
+    const fromExit = raw === undefined && armed?.dropBox && !isAlive(pid) ? armed.dropBox.read() : undefined;
+    if (fromExit) raw = parseRecord(fromExit);
+    const timeline = armed && buildTimeline({
+      raw, source: fromExit ? 'exit' : 'deadline', signalWallMs: performance.timeOrigin + probe.signalledAt, signal: signal.name,
+      deadlineMs, before: armed.before, findings: armed.findings,
+      notes: armed.dropBox ? [] : ['no file could be made for the target to write its record into at exit'],
+    });
+    return { verdict, snapshot: look?.snapshot, findings: look?.findings ?? [], tree: atDeadline?.report, warnings, signalledAt: probe.signalledAt, timeline };
   } finally {
     probe.stopWatching();
     workers?.watch.stop();
+    armed?.dropBox?.remove();
+  }
+}
+
+interface ArmedTimeline {
+  /** What held the loop just before the signal, and the rules' findings on it: the timeline's names. */
+  before: Snapshot;
+  findings: Finding[];
+  /** Where the target writes its record if it exits during the mercy. */
+  dropBox?: DropBox;
+}
+
+/** In the last window before the signal: what is open now, and the recorder armed. */
+async function armShutdownTimeline(client: CdpClient, pid: number, signal: string, catalog: ScriptCatalog): Promise<ArmedTimeline | undefined> {
+  try {
+    const before = await takeNodeSnapshot(client, { pid, busy: false, startedAt: performance.now(), catalog });
+    const dropBox = createDropBox(pid, 'timeline.json');
+    const asyncIds = before.handles.filter((handle) => handle.blocking && handle.asyncId !== undefined).map((handle) => handle.asyncId!);
+    if (!(await armTimeline(client, signal, asyncIds, dropBox?.path))) {
+      dropBox?.remove();
+      return undefined;
+    }
+    return { before, findings: explain(before), dropBox };
+  } catch (error) {
+    return bestEffort('arming the timeline', undefined)(error);
   }
 }

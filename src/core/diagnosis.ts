@@ -1,6 +1,6 @@
 // The one result every mode returns and every report renders. Built once, at the end of a
 // mode, and frozen: no stage changes a diagnosis after it is made.
-import type { Finding, RunInfo, Snapshot, Target, TreeReport, Verdict } from './types.js';
+import type { Finding, RunInfo, Snapshot, Target, Timeline, TreeReport, Verdict } from './types.js';
 
 export interface Diagnosis {
   readonly mode: 'probe' | 'handles' | 'run';
@@ -11,6 +11,8 @@ export interface Diagnosis {
   readonly tree?: TreeReport;
   readonly verdict?: Verdict;
   readonly snapshot?: Snapshot;
+  /** What ended when, from the signal on (Node targets reached through the inspector). */
+  readonly timeline?: Timeline;
   readonly findings: readonly Finding[];
   readonly warnings: readonly string[];
   readonly exitCode: number;
@@ -19,7 +21,7 @@ export interface Diagnosis {
 }
 
 export function makeDiagnosis(parts: Diagnosis): Diagnosis {
-  for (const part of [parts.target, parts.run, parts.tree, parts.verdict, parts.snapshot, parts.findings, parts.warnings]) {
+  for (const part of [parts.target, parts.run, parts.tree, parts.verdict, parts.snapshot, parts.timeline, parts.findings, parts.warnings]) {
     if (part) Object.freeze(part);
   }
   return Object.freeze({ ...parts });

@@ -57,6 +57,8 @@ export interface Handle {
   createdInherited?: boolean;
   /** Why it is not blocking, when it is not. */
   notBlockingBecause?: string;
+  /** Its async id in the target (inspector snapshots): what the timeline's events name. */
+  asyncId?: number;
 }
 
 export interface StackFrame {
@@ -178,6 +180,8 @@ export interface RunInfo {
     keepAliveConnections: number;
     inFlight: { outcome: 'completed' | 'completed-before-signal' | 'dropped' | 'unanswered'; status?: number; afterSignalMs?: number; error?: string };
   };
+  /** `--load`: the steady stream of requests across the signal. */
+  load?: LoadReport;
   /** Processes of the tree still alive after the service exited (killed by us). */
   leftBehind: Array<{ pid: number; command: string }>;
   /** Processes killed at the end (the whole tree, when it did not exit in time). */
@@ -209,4 +213,62 @@ export interface TreeReport {
   members: TreeMember[];
   /** The master kills stuck workers itself after this long (uWSGI worker-reload-mercy). */
   masterMercyMs?: number;
+}
+
+/**
+ * The shutdown as it happened, from the signal to the exit or the deadline: recorded inside the
+ * target with its own clock (src/in-target/timeline-recorder.ts), times in ms after the signal.
+ */
+export interface Timeline {
+  /** Where the record came from: brought out at the deadline, written by the target as it exited, or none. */
+  source: 'deadline' | 'exit' | 'none';
+  /** The mercy's end, ms after the signal. */
+  deadlineMs: number;
+  events: TimelineEvent[];
+  /** One per owner of what held the loop at the signal (a finding's owner), with when it let go. */
+  lanes: TimelineLane[];
+  notes: string[];
+}
+
+export interface TimelineEvent {
+  atMs: number;
+  kind: 'handler' | 'closed' | 'loop-empty' | 'exit' | 'remained';
+  /** What happened, in words ("server 127.0.0.1:8080 stopped listening"). */
+  what: string;
+  /** The lane it belongs to, when it belongs to one. */
+  lane?: string;
+}
+
+export interface TimelineLane {
+  /** The owner's name: a finding's title without times ("pg pool never ended", "Timeout every 1000 ms"). */
+  name: string;
+  package?: PackageRef;
+  /** How many of its resources were open at the signal. */
+  resources: number;
+  /** When the last of them ended (ms after the signal); null: some were still open at the deadline (or the exit). */
+  endMs: number | null;
+}
+
+export interface LoadReport {
+  url: string;
+  ratePerSecond: number;
+  /** Requests sent in all (before and after the signal), and how many got an answer. */
+  sent: number;
+  answered: number;
+  /** Requests sent after the signal and before the exit. */
+  afterSignal: {
+    sent: number;
+    /** Answered with a status below 500. */
+    completed: number;
+    /** Refused, reset, timed out, or answered 5xx. */
+    failed: number;
+    /** Neither answered nor failed when the check ended. */
+    unanswered: number;
+    /** Failures by reason: "ECONNREFUSED", "ECONNRESET", "HTTP 503", … */
+    failures: Record<string, number>;
+  };
+  /** When the last request sent after the signal was answered (ms after the signal). */
+  lastServedMs: number | null;
+  /** With an HTTP readiness URL: when it stopped answering 2xx (ms after the signal), or null if it never did. */
+  readiness: { url: string; lostMs: number | null } | null;
 }

@@ -13,6 +13,8 @@ export interface RawItem {
   details: Record<string, string | number | boolean | null | undefined>;
   /** Creation stacks (its own, or its creator's), when `run` installed the hook. */
   created?: { own?: string; via?: string };
+  /** Its async id: the timeline's events name resources by it. */
+  asyncId?: number;
 }
 
 export interface RawCollection {
@@ -165,12 +167,16 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
       const ipc = ctor === 'Pipe' && typeof (process as any).send === 'function' ? true : undefined;
       items.push({ type: 'other', refed: true, fd, owners: [], details: { constructor: ctor, wrap, ipc } });
     }
-    if (items.length > before) items[before]!.created = stacksOf(wrapOf(handle));
+    if (items.length > before) {
+      items[before]!.created = stacksOf(wrapOf(handle));
+      items[before]!.asyncId = asyncIdOf(wrapOf(handle));
+    }
   }
 
   // Timers live in the timer lists, one list per duration; all of them share one libuv timer.
   // reload-doctor's own watchdog (inspector-window.ts) is not the target's: left out.
   const ourWatchdog = (globalThis as any)[Symbol.for(watchdogKey)]?.tick;
+  const ourPulse = (globalThis as any)[Symbol.for(`${watchdogKey}.timeline`)]?.tick; // timeline-recorder.ts
   if (timerListMap && typeof timerListMap === 'object') {
     for (const key of Object.keys(timerListMap)) {
       const list = timerListMap[key];
@@ -178,12 +184,13 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
         const delay = timer._idleTimeout;
         const dueIn = now === undefined ? undefined : Math.max(0, Math.round(timer._idleStart + delay - now));
         const callback = timer._onTimeout;
-        if (callback !== undefined && callback === ourWatchdog) continue;
+        if (callback !== undefined && (callback === ourWatchdog || callback === ourPulse)) continue;
         items.push({
           type: 'timer', refed: typeof timer.hasRef === 'function' ? timer.hasRef() : true,
           owners: remember(callback),
           details: { delay, repeat: timer._repeat ?? null, dueIn, callback: callback?.name || undefined },
           created: stacksOf(timer),
+          asyncId: asyncIdOf(timer),
         });
       }
     }

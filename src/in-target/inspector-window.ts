@@ -45,6 +45,7 @@ export function armWatchdog(key: string, staleMs: number, idleMs: number): { deb
       delete store[symbol];
       process.debugPort = state.debugPort;
       store[Symbol.for(`${key}.cluster`)]?.();
+      store[Symbol.for(`${key}.timeline`)]?.stop(); // timeline-recorder.ts
     };
     state.tick = function reloadDoctorWatchdog() {
       const open = inspector.url() !== undefined;
@@ -119,6 +120,9 @@ export function closeWindow(key: string, final: boolean): void {
       process.debugPort = state.debugPort;
     }
   }
-  if (final) store[Symbol.for(`${key}.cluster`)]?.();
+  if (final) {
+    store[Symbol.for(`${key}.cluster`)]?.();
+    store[Symbol.for(`${key}.timeline`)]?.stop(); // timeline-recorder.ts
+  }
   inspector.close();
 }

@@ -110,10 +110,10 @@ async function takeBusyStack(client: CdpClient, scripts: Map<string, string>, no
   }
 }
 
-interface TimerInternals { timerListMap: string; binding?: string }
+export interface TimerInternals { timerListMap: string; binding?: string }
 
 /** setTimeout's closure holds the timer lists (lib/timers.js); guarded: it is Node internals. */
-async function findTimerInternals(client: CdpClient): Promise<TimerInternals | undefined> {
+export async function findTimerInternals(client: CdpClient): Promise<TimerInternals | undefined> {
   const setTimeoutRef = await referenceInTarget(client, timersEntryPoint, [], GROUP, CALL_TIMEOUT_MS);
   for (const variables of await closureVariables(client, setTimeoutRef.objectId, CALL_TIMEOUT_MS)) {
     const timerListMap = variables.get('timerListMap')?.objectId;
@@ -256,6 +256,7 @@ function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefin
       createdIn: creation?.appFrame,
       createdInherited: creation?.inherited || undefined,
       notBlockingBecause: blocking ? undefined : notBlockingBecause,
+      asyncId: item.asyncId,
     });
   });
   // Unref'd libuv handles are invisible to _getActiveHandles: list them as not blocking.

@@ -22,6 +22,8 @@ export interface AttachRequest {
   /** SIGKILL what is still alive after the report ("no mercy"). */
   kill: boolean;
   useInspector: boolean;
+  /** Record the shutdown's timeline (default true). */
+  timeline?: boolean;
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
 }
 
@@ -30,7 +32,7 @@ export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
   // The target puts its inspector settings back by itself if we do not come back within the mercy.
   const reached = await reachPid(request.pid, { useInspector: request.useInspector, idleMs: request.mercyMs + IDLE_MARGIN_MS });
   const { value: { check, killedTarget }, releaseWarnings } = await withSession(reached, async () => {
-    const check = await checkShutdown(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, onTick: request.onTick });
+    const check = await checkShutdown(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, timeline: request.timeline, onTick: request.onTick });
     const killedTarget = request.kill && wantsSnapshot(check.verdict) && await killNow(reached);
     return { check, killedTarget };
   });
@@ -42,6 +44,7 @@ export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
     target: reached.target,
     verdict: { ...check.verdict, killed: killedTarget || killedWorkers },
     snapshot: check.snapshot,
+    timeline: check.timeline,
     findings: check.findings,
     tree,
     warnings: [...reached.warnings, ...check.warnings, ...releaseWarnings],

@@ -14,6 +14,7 @@ import { checkShutdown } from '../check/shutdown.js';
 import { lookAtStuckNodeWorkers } from '../check/workers.js';
 import { settleCreationStacks } from '../inspect/creation-stacks.js';
 import { startExercise } from '../probe/exercise.js';
+import { startLoad } from '../probe/load.js';
 import { describeReadySpec, waitUntilReady, type ReadySpec } from '../probe/ready.js';
 import type { SignalChoice } from '../probe/signals.js';
 import { aliveAtDeadline } from '../probe/verdict.js';
@@ -28,6 +29,10 @@ export interface RunRequest {
   ready: ReadySpec;
   readyTimeoutMs: number;
   exercise?: URL;
+  /** Requests per second across the signal, against the exercise URL (--load). */
+  loadRate?: number;
+  /** Record the shutdown's timeline (default true). */
+  timeline?: boolean;
   /** Record creation stacks (default true). */
   creationStacks?: boolean;
   /** Keep it running this long after it is ready, before the signal (for your own traffic). */
@@ -39,6 +44,9 @@ export interface RunRequest {
 
 /** The deadline's window comes at the mercy; past it by this much the app stops waiting for it. */
 const IDLE_MARGIN_MS = 5000;
+
+/** The load runs this long before the signal, so requests are flowing when it goes out. */
+const LOAD_WARMUP_MS = 500;
 
 /** After a clean exit the in-flight answer has arrived or never will: how long to give it. */
 const IN_FLIGHT_GRACE_MS = 1000;
@@ -71,13 +79,17 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
     }
     if (request.holdMs) await hold(service, request.holdMs);
     const exercise = request.exercise ? await startExercise(request.exercise) : undefined;
+    // The stream is flowing when the signal goes out, as in production.
+    const load = request.exercise && request.loadRate ? startLoad(request.exercise, request.loadRate, request.ready.kind === 'http' ? request.ready.url : undefined) : undefined;
+    if (load) await new Promise((resolve) => setTimeout(resolve, LOAD_WARMUP_MS));
 
     // The signal goes to the process we started, as `docker stop` does; the shutdown is over
     // when the app is gone (a wrapper like npm may exit first and leave it running).
     const watched = reached.target.pid;
     const ownChild = watched === service.pid;
     const check = await checkShutdown(reached, {
-      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: true, onTick: request.onTick, exerciseClients: exercise && (() => exercise.clientAddresses()),
+      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: true, timeline: request.timeline, onTick: request.onTick, exerciseClients: exercise && (() => exercise.clientAddresses()),
+      onSignal: (at) => { exercise?.signalled(at); load?.signalled(at); },
       child: ownChild ? { exitedAt: service.exited.then((exit) => exit.at), exitSignal: async () => (await service.exited).signal } : undefined,
     });
     const warnings = [...reached.warnings, ...earlyWarnings, ...check.warnings, ...await reached.release()];
@@ -89,19 +101,26 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       warnings.push(`${basename(request.command[0]!)} (pid ${service.pid}) exited ${formatDuration(wrapperExit.at - check.signalledAt)} after ${request.signal.name} and left the app (pid ${watched}) running; the app probably never got the signal (npm and shells do not pass it on). As a container's main process it would take the app down with SIGKILL: start the app directly (CMD ["node", "server.js"], sh -c "exec node server.js") or under an init that forwards signals (tini, dumb-init)`);
     }
 
-    exercise?.signalled(check.signalledAt);
     const exerciseReport = await exercise?.finish(check.verdict.outcome === 'exited' ? IN_FLIGHT_GRACE_MS : 0);
-    const dropped = exerciseReport?.inFlight.outcome === 'dropped';
-    if (dropped && shutdownExitCode(check.verdict) === 0) {
-      // It exited in time, but not gracefully: a request it had accepted was lost.
-      warnings.push(`the request in flight at ${request.signal.name} was dropped (${exerciseReport.inFlight.error}): let in-flight requests finish (server.close() and wait for its callback) before exiting`);
+    const exitedAt = check.verdict.exitedAfterMs === undefined ? undefined : check.signalledAt + check.verdict.exitedAfterMs;
+    const loadReport = await load?.finish(check.verdict.outcome === 'exited' ? IN_FLIGHT_GRACE_MS : 0, exitedAt);
+    const failedUnderLoad = (loadReport?.afterSignal.failed ?? 0) > 0;
+    if (loadReport && failedUnderLoad) {
+      const reasons = Object.entries(loadReport.afterSignal.failures).map(([reason, n]) => `${n} × ${reason}`).join(', ');
+      warnings.push(`${loadReport.afterSignal.failed} of the ${loadReport.afterSignal.sent} requests sent after ${request.signal.name} failed (${reasons}): keep serving while the load balancer removes the instance (fail readiness first, wait, then close), and let requests in flight finish`);
     }
+    const inFlightDropped = exerciseReport?.inFlight.outcome === 'dropped';
+    if (inFlightDropped && shutdownExitCode(check.verdict) === 0) {
+      // It exited in time, but not gracefully: a request it had accepted was lost.
+      warnings.push(`the request in flight at ${request.signal.name} was dropped (${exerciseReport!.inFlight.error}): let in-flight requests finish (server.close() and wait for its callback) before exiting`);
+    }
+    const dropped = inFlightDropped || failedUnderLoad;
     const exit = service.hasExited;
     const ended = await endTree(service, watched);
     const run: RunInfo = {
       command: request.command.join(' '), servicePid: service.pid, appPid: reached.target.runtime.kind === 'node' ? watched : undefined, readyAfterMs, readyBy,
       creationStacks: reached.target.runtime.kind === 'node' && request.creationStacks !== false,
-      exit: exit && { code: exit.code, signal: exit.signal }, exercise: exerciseReport, leftBehind: ended.leftBehind, killedPids: ended.killedPids,
+      exit: exit && { code: exit.code, signal: exit.signal }, exercise: exerciseReport, load: loadReport, leftBehind: ended.leftBehind, killedPids: ended.killedPids,
     };
     return makeDiagnosis({
       mode: 'run',
@@ -109,6 +128,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       run,
       verdict: { ...check.verdict, killed: ended.killedService },
       snapshot: check.snapshot,
+      timeline: check.timeline,
       findings: check.findings,
       tree,
       warnings,

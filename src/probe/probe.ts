@@ -21,6 +21,8 @@ export interface ProbeOptions {
   settledEarly?: () => boolean;
   /** Called about every 100 ms while waiting (for a live countdown). */
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
+  /** Called as soon as the signal went out (performance.now()). */
+  onSignal?: (at: number) => void;
 }
 
 export interface ProbeResult {
@@ -48,6 +50,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ReachError(code === 'EPERM' ? `not permitted to send ${signal.name} to pid ${signalPid}` : `could not send ${signal.name} to pid ${signalPid}: ${code}`, { cause: error });
   }
+  options.onSignal?.(signalledAt);
   const deadline = signalledAt + mercyMs;
   let exitedAt: number | undefined;
   void watch.exited.then((at) => { exitedAt = at; });

@@ -4,7 +4,7 @@ import type { Diagnosis } from '../core/diagnosis.js';
 import type { Finding, Handle } from '../core/types.js';
 
 export const SCHEMA = 'reload-doctor/diagnosis';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): object {
   const { snapshot } = diagnosis;
@@ -30,6 +30,7 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): objec
       }
       : null,
     verdict: diagnosis.verdict ?? null,
+    timeline: diagnosis.timeline ?? null,
     findings: diagnosis.findings.map(plainFinding),
     notBlocking: snapshot ? snapshot.handles.filter((h) => !h.blocking).map(plainHandle) : [],
     snapshot: snapshot

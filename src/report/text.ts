@@ -5,7 +5,8 @@ import type { Diagnosis } from '../core/diagnosis.js';
 import { describePid, describeRuntime, formatLocation, packageLabel } from '../core/format.js';
 import { formatDuration } from '../core/duration.js';
 import { describeVerdict } from './verdict.js';
-import type { Finding, Handle, SourceLocation, Verdict } from '../core/types.js';
+import { waterfallLines } from './waterfall.js';
+import type { Finding, Handle, LoadReport, SourceLocation, Verdict } from '../core/types.js';
 
 export function renderText(diagnosis: Diagnosis, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
@@ -19,6 +20,7 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
   if (verdict) lines.push(verdictLine(verdict, diagnosis.exitCode, c));
   if (diagnosis.unfinished) lines.push(c.red(`✖ ${diagnosis.unfinished}`));
   if (diagnosis.run?.exercise) lines.push(exerciseLine(diagnosis.run.exercise, verdict?.signal ?? 'the signal', c));
+  if (diagnosis.run?.load) lines.push(loadLine(diagnosis.run.load, verdict?.signal ?? 'the signal', c));
 
   if (snapshot) {
     const blocking = diagnosis.findings;
@@ -47,6 +49,7 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
     if (harmless.length > 0) lines.push('', c.dim(`Not keeping it alive: ${summarise(harmless)}`));
     for (const note of snapshot.notes) lines.push(c.dim(`note: ${note}`));
   }
+  if (diagnosis.timeline) lines.push(...waterfallLines(diagnosis.timeline, verdict?.signal ?? 'the signal', c));
   if (diagnosis.tree) lines.push(...treeLines(diagnosis, c));
   const run = diagnosis.run;
   for (const left of run?.leftBehind ?? []) lines.push(c.yellow(`! left behind after the service exited: pid ${left.pid} (${truncate(left.command, 60)}); killed`));
@@ -109,6 +112,15 @@ function treeLines(diagnosis: Diagnosis, c: ChalkInstance): string[] {
 }
 
 type ExerciseReport = NonNullable<NonNullable<Diagnosis['run']>['exercise']>;
+
+function loadLine(load: LoadReport, signal: string, c: ChalkInstance): string {
+  const after = load.afterSignal;
+  const failed = after.failed === 0 ? c.green('none failed')
+    : c.red(`${after.failed} failed (${Object.entries(after.failures).map(([reason, n]) => `${n} × ${reason}`).join(', ')})`);
+  const last = load.lastServedMs === null ? 'none served after it' : `the last served ${formatDuration(load.lastServedMs)} after it`;
+  const readiness = !load.readiness ? '' : load.readiness.lostMs === null ? '; readiness never stopped answering 2xx' : `; readiness stopped answering 2xx ${formatDuration(load.readiness.lostMs)} after it`;
+  return `load: ${load.ratePerSecond} req/s; after ${signal}: ${after.sent} sent, ${after.completed} completed, ${failed}; ${last}${readiness}`;
+}
 
 function exerciseLine(exercise: ExerciseReport, signal: string, c: ChalkInstance): string {
   const warmup = `exercise: ${exercise.warmup.answered}/${exercise.warmup.sent} warm-up requests answered, ${exercise.keepAliveConnections} keep-alive connection${exercise.keepAliveConnections === 1 ? '' : 's'} held open`;

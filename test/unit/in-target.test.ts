@@ -18,6 +18,7 @@ import * as processFacts from '../../src/in-target/process-facts.js';
 import * as promiseHookLists from '../../src/in-target/promise-hook-lists.js';
 import * as poolStates from '../../src/in-target/pool-states.js';
 import * as runPreload from '../../src/in-target/run-preload.js';
+import * as timelineRecorder from '../../src/in-target/timeline-recorder.js';
 
 /** A fresh context with a Node process's globals only, and the function rebuilt inside it. */
 function rebuild<F extends (...args: any[]) => unknown>(fn: F): { fn: F; context: vm.Context } {
@@ -25,7 +26,7 @@ function rebuild<F extends (...args: any[]) => unknown>(fn: F): { fn: F; context
   return { fn: vm.runInContext(`(${fn.toString()})`, context) as F, context };
 }
 
-const modules = { collectHandles, creationHook, inspectorWindow, poolStates, processFacts, promiseHookLists, runPreload };
+const modules = { collectHandles, creationHook, inspectorWindow, poolStates, processFacts, promiseHookLists, runPreload, timelineRecorder };
 const exportedFunctions = Object.values(modules).flatMap((m) => Object.entries(m).filter(([, value]) => typeof value === 'function').map(([name]) => name));
 const rebuilt = new Set<string>();
 
@@ -240,6 +241,32 @@ describe('in-target: library state and cluster quiet', () => {
       clearInterval(timer);
     }
     rebuilt.add('startupStacksThrough');
+  });
+});
+
+describe('in-target: the timeline recorder', () => {
+  it('startTimeline records when a watched server lets go, and stopTimeline takes it all out', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const key = `reload-doctor.timeline-test.${process.pid}`;
+    const serverId = (server as any)._handle.getAsyncId();
+    const listeners = () => [process.listenerCount('beforeExit'), process.listenerCount('exit'), process.listenerCount('SIGUSR2')];
+    const before = listeners();
+    const { fn: start, context } = rebuild(timelineRecorder.startTimeline);
+    // No SIGUSR2 listener here: the recorder must not add one (it would replace the default action).
+    expect(start.call(undefined, key, 'SIGUSR2', [serverId], null, null, 5)).toBe('recording 1 of 1');
+    expect(listeners()).toEqual([before[0]! + 1, before[1]! + 1, 0]);
+    const closedAt = performance.timeOrigin + performance.now();
+    server.close();
+    await sleep(30);
+    const stop = vm.runInContext(`(${timelineRecorder.stopTimeline})`, context);
+    const events = JSON.parse(stop(key));
+    const end = events.find((event: any) => event[1] === 'end');
+    expect(end[2]).toBe(serverId);
+    expect(end[0] - closedAt).toBeLessThan(25);
+    expect(listeners()).toEqual(before);
+    expect(stop(key)).toBe('[]');
+    rebuilt.add('startTimeline').add('stopTimeline');
   });
 });
 

@@ -1,0 +1,97 @@
+// The timeline from its raw record: each event the target recorded, named after what it was at
+// the signal (the handles of the snapshot taken just before it, grouped by the findings the
+// rules made of them), on a time axis that starts at the signal. Pure: unit-tested on data.
+import type { Finding, Handle, Snapshot, Timeline, TimelineEvent, TimelineLane } from '../core/types.js';
+import type { RawTimelineEvent } from '../inspect/timeline-record.js';
+
+export interface TimelineInput {
+  raw: RawTimelineEvent[] | undefined;
+  source: Timeline['source'];
+  /** Our clock's wall time of the signal (performance.timeOrigin + signalledAt). */
+  signalWallMs: number;
+  signal: string;
+  deadlineMs: number;
+  /** What held the loop just before the signal, and what the rules made of it. */
+  before: Snapshot;
+  findings: readonly Finding[];
+  notes: string[];
+}
+
+export function buildTimeline(input: TimelineInput): Timeline {
+  const { raw, before, findings } = input;
+  const notes = [...input.notes];
+  const byId = new Map<number, Handle>();
+  for (const handle of before.handles) if (handle.blocking && handle.asyncId !== undefined) byId.set(handle.asyncId, handle);
+  // One lane per library finding; the generic ones per resource (two forgotten timers of the
+  // same file are two things to clear, closed at different times).
+  const groups = findings.flatMap((finding) => (finding.id.startsWith('generic/')
+    ? finding.handles.map((handle) => ({ name: handle.label.replace(TIMES, ''), owner: finding.owner, handles: [handle] }))
+    : [{ name: laneName(finding), owner: finding.owner, handles: finding.handles }]));
+  const laneOf = new Map<Handle, string>();
+  for (const group of groups) for (const handle of group.handles) laneOf.set(handle, group.name);
+
+  const events: TimelineEvent[] = [];
+  const endedAt = new Map<Handle, number>();
+  let exitMs: number | undefined;
+  for (const [wall, what, id] of raw ?? []) {
+    const atMs = Math.round((wall - input.signalWallMs) * 10) / 10;
+    if (what === 'handler') events.push({ atMs, kind: 'handler', what: `the app's ${input.signal} handler ran` });
+    else if (what === 'loop-empty') events.push({ atMs, kind: 'loop-empty', what: 'the event loop became empty' });
+    else if (what === 'exit') {
+      exitMs = atMs;
+      events.push({ atMs, kind: 'exit', what: `the process exited (code ${id ?? '?'})` });
+    } else if (what === 'end' && id !== undefined && byId.has(id)) {
+      const handle = byId.get(id)!;
+      if (atMs < 0 || endedAt.has(handle)) continue; // ended before the signal (or twice): not the shutdown's
+      endedAt.set(handle, atMs);
+      events.push({ atMs, kind: 'closed', what: endedText(handle), lane: laneOf.get(handle) });
+    }
+  }
+  // What never ended: still there at the deadline (or gone with the process: its exit says so).
+  for (const handle of byId.values()) {
+    if (endedAt.has(handle)) continue;
+    if (exitMs === undefined) events.push({ atMs: input.deadlineMs, kind: 'remained', what: `${handle.label.replace(TIMES, '')} was still open`, lane: laneOf.get(handle) });
+  }
+  events.sort((a, b) => a.atMs - b.atMs);
+
+  const lanes: TimelineLane[] = groups.filter((group) => group.handles.some((h) => h.blocking)).map((group) => {
+    const handles = group.handles.filter((h) => byId.get(h.asyncId ?? -1) === h);
+    const all = handles.length > 0 && handles.every((h) => endedAt.has(h));
+    return {
+      name: group.name,
+      package: group.owner,
+      resources: group.handles.length,
+      endMs: all ? Math.max(...handles.map((h) => endedAt.get(h)!)) : exitMs !== undefined ? exitMs : null,
+    };
+  }).sort((a, b) => (a.endMs ?? Infinity) - (b.endMs ?? Infinity));
+  if (raw === undefined) notes.push('no record came back from the target: only what was open at the signal is known');
+  return { source: raw === undefined ? 'none' : input.source, deadlineMs: input.deadlineMs, events, lanes, notes };
+}
+
+/** Times in a title or label change from run to run: "(next due in 512 ms)". */
+const TIMES = / \((?:next )?due in [^)]*\)/g;
+
+/** A finding's title up to its handle summary: "PostgreSQL client (pg@8.13.1): pool never ended". */
+function laneName(finding: Finding): string {
+  return finding.title.replace(TIMES, '').split(' — ')[0]!;
+}
+
+function endedText(handle: Handle): string {
+  const label = handle.label.replace(TIMES, '');
+  switch (handle.kind) {
+    case 'tcp-server':
+    case 'pipe-server':
+      return `${label} stopped listening`;
+    case 'tcp-socket':
+    case 'pipe':
+      return `${label} closed`;
+    case 'timer':
+      return handle.details.repeat ? `${label} was cleared` : `${label} fired or was cleared`;
+    case 'child-process':
+      return `${label} exited`;
+    case 'worker-thread':
+      return `${label} ended`;
+    default:
+      return `${label} closed`;
+  }
+}
