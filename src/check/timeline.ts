@@ -1,7 +1,7 @@
 // The timeline from its raw record: each event the target recorded, named after what it was at
 // the signal (the handles of the snapshot taken just before it, grouped by the findings the
 // rules made of them), on a time axis that starts at the signal. Pure: unit-tested on data.
-import type { Finding, Handle, Snapshot, Timeline, TimelineEvent, TimelineLane } from '../core/types.js';
+import type { Finding, Handle, LoadReport, RunInfo, Snapshot, Timeline, TimelineEvent, TimelineLane } from '../core/types.js';
 import type { RawTimelineEvent } from '../inspect/timeline-record.js';
 
 export interface TimelineInput {
@@ -94,4 +94,17 @@ function endedText(handle: Handle): string {
     default:
       return `${label} closed`;
   }
+}
+
+/** What reload-doctor's own traffic saw (run mode): the request in flight, the load's last answer, readiness. */
+export function withTraffic(timeline: Timeline, exercise: RunInfo['exercise'], load: LoadReport | undefined): Timeline {
+  const events: TimelineEvent[] = [];
+  const flight = exercise?.inFlight;
+  if (flight?.afterSignalMs !== undefined && (flight.outcome === 'completed' || flight.outcome === 'dropped')) {
+    events.push({ atMs: flight.afterSignalMs, kind: 'request', what: flight.outcome === 'completed' ? `the request in flight completed (${flight.status})` : `the request in flight was dropped (${flight.error})` });
+  }
+  if (load?.readiness?.lostMs !== null && load?.readiness?.lostMs !== undefined) events.push({ atMs: load.readiness.lostMs, kind: 'request', what: 'readiness stopped answering 2xx' });
+  if (load && load.lastServedMs !== null) events.push({ atMs: load.lastServedMs, kind: 'request', what: 'the last request of the load was served' });
+  if (events.length === 0) return timeline;
+  return { ...timeline, events: [...timeline.events, ...events].sort((a, b) => a.atMs - b.atMs) };
 }

@@ -232,7 +232,8 @@ export interface Timeline {
 
 export interface TimelineEvent {
   atMs: number;
-  kind: 'handler' | 'closed' | 'loop-empty' | 'exit' | 'remained';
+  /** request: what reload-doctor's own traffic saw (--exercise, --load), by its clock. */
+  kind: 'handler' | 'closed' | 'loop-empty' | 'exit' | 'remained' | 'request';
   /** What happened, in words ("server 127.0.0.1:8080 stopped listening"). */
   what: string;
   /** The lane it belongs to, when it belongs to one. */

@@ -11,6 +11,7 @@ import { ServiceNotReadyError } from '../core/errors.js';
 import { shutdownExitCode } from '../core/exit-codes.js';
 import type { RunInfo, UsageSample } from '../core/types.js';
 import { checkShutdown } from '../check/shutdown.js';
+import { withTraffic } from '../check/timeline.js';
 import { lookAtStuckNodeWorkers } from '../check/workers.js';
 import { settleCreationStacks } from '../inspect/creation-stacks.js';
 import { startExercise } from '../probe/exercise.js';
@@ -128,7 +129,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
       run,
       verdict: { ...check.verdict, killed: ended.killedService },
       snapshot: check.snapshot,
-      timeline: check.timeline,
+      timeline: check.timeline && withTraffic(check.timeline, exerciseReport, loadReport),
       findings: check.findings,
       tree,
       warnings,

@@ -24,7 +24,7 @@ export function waterfallLines(timeline: Timeline, signal: string, c: ChalkInsta
     lines.push(`  ${fit(lane.name, NAME_WIDTH)} ${open ? c.red(bar) : c.green(bar)} ${when}`);
   }
   for (const event of timeline.events) {
-    if (event.kind === 'handler' || event.kind === 'loop-empty' || event.kind === 'exit') {
+    if (event.kind === 'handler' || event.kind === 'loop-empty' || event.kind === 'exit' || event.kind === 'request') {
       lines.push(c.dim(`  ${formatDuration(Math.max(0, event.atMs)).padStart(8)}  ${event.what}`));
     }
   }

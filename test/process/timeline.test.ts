@@ -139,6 +139,8 @@ describe('drain under load (run --load)', () => {
       expect(load.readiness.lostMs).toBeLessThan(200);
       expect(load.lastServedMs).toBeGreaterThan(200);
       expectCountsMatch(result);
+      const traffic = result.json.timeline.events.filter((e: any) => e.kind === 'request').map((e: any) => e.what);
+      expect(traffic).toEqual(['readiness stopped answering 2xx', 'the last request of the load was served']);
     });
   }
 

@@ -2,8 +2,8 @@
 // findings on it and the events the target recorded (its own clock).
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { buildTimeline } from '../../src/check/timeline.js';
-import type { Handle, Snapshot } from '../../src/core/types.js';
+import { buildTimeline, withTraffic } from '../../src/check/timeline.js';
+import type { Handle, LoadReport, Snapshot } from '../../src/core/types.js';
 import { explain } from '../../src/explain/engine.js';
 import { parseRecord } from '../../src/inspect/timeline-record.js';
 import { waterfallLines } from '../../src/report/waterfall.js';
@@ -62,5 +62,24 @@ describe('buildTimeline', () => {
     expect(lines.find((l) => l.includes('Timeout every 5000 ms'))).toMatch(/ █{16} {24}│ 600 ms$/);
     expect(lines.find((l) => l.includes('Timeout every 1000 ms'))).toMatch(/ █{40}│ still open$/);
     expect(lines.at(-1)).toBe('      3 ms  the app\'s SIGTERM handler ran');
+  });
+
+  it("reload-doctor's own traffic joins the events in time order; without any, the timeline is unchanged", () => {
+    const raw = parseRecord(JSON.stringify([[at(3), 'handler'], [at(5), 'end', 11], [at(600), 'end', 13], [at(610), 'exit', 0]]));
+    const timeline = buildTimeline({ raw, source: 'exit', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, findings: explain(before), notes: [] });
+    const load: LoadReport = {
+      url: 'http://127.0.0.1:8080/', ratePerSecond: 50, sent: 80, answered: 80,
+      afterSignal: { sent: 30, completed: 30, failed: 0, unanswered: 0, failures: {} },
+      lastServedMs: 590, readiness: { url: 'http://127.0.0.1:8080/ready', lostMs: 4 },
+    };
+    const withLoad = withTraffic(timeline, { url: 'http://127.0.0.1:8080/', warmup: { sent: 3, answered: 3 }, keepAliveConnections: 1, inFlight: { outcome: 'completed', status: 200, afterSignalMs: 120 } }, load);
+    expect(withLoad.events.filter((e) => e.kind === 'request').map((e) => [e.atMs, e.what])).toEqual([
+      [4, 'readiness stopped answering 2xx'],
+      [120, 'the request in flight completed (200)'],
+      [590, 'the last request of the load was served'],
+    ]);
+    expect(withLoad.events.map((e) => e.atMs)).toEqual([...withLoad.events.map((e) => e.atMs)].sort((a, b) => a - b));
+    expect(withTraffic(timeline, undefined, undefined)).toBe(timeline);
+    expect(withTraffic(timeline, { url: 'x', warmup: { sent: 3, answered: 3 }, keepAliveConnections: 1, inFlight: { outcome: 'completed-before-signal', status: 200 } }, undefined)).toBe(timeline);
   });
 });
