@@ -1,49 +1,59 @@
-// What we turned on inside a target must be turned off on every path, Ctrl-C included.
+// What we turned on inside a target must be turned off on every path, an abort (Ctrl-C, an
+// AbortSignal given to the API) included. Cleanups belong to the check that registered them
+// (an async scope), so that aborting one check in a process never touches another's target.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { bestEffort } from './debug.js';
+import { AbortError } from './errors.js';
 
-const cleanups = new Set<() => Promise<unknown>>();
-/** Run after the cleanups, synchronously, right before the exit: writing what must outlive us. */
-const lastWords = new Set<(signal: string) => void>();
-let interruptedBy: string | undefined;
-
-/** The signal that interrupted reload-doctor, once one has: no report may then be written as if it finished. */
-export function interruption(): string | undefined {
-  return interruptedBy;
+interface Scope {
+  cleanups: Set<() => Promise<unknown>>;
+  signal?: AbortSignal;
 }
 
-/** Something to do on an interrupt, after the cleanups (the report file of `run`, say). */
-export function onInterrupt(write: (signal: string) => void): () => void {
-  lastWords.add(write);
-  return () => lastWords.delete(write);
-}
+const scopes = new AsyncLocalStorage<Scope>();
+/** Work started outside any scope (tests of one stage) still has its cleanups kept somewhere. */
+const unscoped: Scope = { cleanups: new Set() };
+const currentScope = (): Scope => scopes.getStore() ?? unscoped;
 
 export function addCleanup(cleanup: () => Promise<unknown>): () => void {
+  const { cleanups } = currentScope();
   cleanups.add(cleanup);
   return () => cleanups.delete(cleanup);
 }
 
-export async function runCleanups(): Promise<void> {
-  const pending = [...cleanups];
-  cleanups.clear();
-  await Promise.all(pending.map((cleanup) => cleanup().catch(bestEffort('a cleanup on interrupt'))));
+/** True once the current check was aborted: nothing may be started in the target any more. */
+export function isAborted(): boolean {
+  return currentScope().signal?.aborted === true;
 }
 
-/** On SIGINT/SIGTERM to reload-doctor itself: clean up, then exit 128 + signal number. */
-export function cleanUpOnInterrupt(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-    process.once(signal, () => {
-      interruptedBy = signal;
-      process.stderr.write(`\nreload-doctor: interrupted (${signal}); closing what we opened in the target\n`);
-      void runCleanups().finally(() => {
-        for (const write of lastWords) {
-          try {
-            write(signal);
-          } catch (error) {
-            bestEffort('writing on interrupt')(error);
-          }
-        }
-        process.exit(code);
-      });
-    });
-  }
+/** Before anything that changes a target (a signal, an inspector window): refuse once aborted. */
+export function throwIfAborted(): void {
+  const { signal } = currentScope();
+  if (signal?.aborted) throw new AbortError(signal.reason);
+}
+
+async function runCleanups(scope: Scope): Promise<void> {
+  const pending = [...scope.cleanups];
+  scope.cleanups.clear();
+  await Promise.all(pending.map((cleanup) => cleanup().catch(bestEffort('a cleanup on abort'))));
+}
+
+/**
+ * Runs `work` as one check. When `signal` aborts, the check's cleanups run (its service killed,
+ * its inspector windows closed) and the promise rejects with an AbortError once they are done;
+ * whatever the work still does afterwards is refused by `throwIfAborted` and its result ignored.
+ */
+export function runAbortable<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  const scope: Scope = { cleanups: new Set(), signal };
+  if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      void runCleanups(scope).finally(() => reject(new AbortError(signal!.reason)));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    scopes.run(scope, work).then(
+      (value) => { if (!signal?.aborted) resolve(value); },
+      (error: unknown) => { if (!signal?.aborted) reject(error); },
+    ).finally(() => signal?.removeEventListener('abort', onAbort));
+  });
 }

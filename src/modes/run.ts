@@ -25,6 +25,8 @@ import { Service, type ServiceExit } from '../reach/spawn.js';
 
 export interface RunRequest {
   command: string[];
+  cwd?: string;
+  env?: Record<string, string | undefined>;
   signal: SignalChoice;
   mercyMs: number;
   ready: ReadySpec;
@@ -56,6 +58,8 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
   const lineListeners = new Set<(line: string) => void>();
   const service = new Service({
     command: request.command,
+    cwd: request.cwd,
+    env: request.env,
     creationStacks: request.creationStacks,
     onLine(stream, line) {
       request.onServiceLine(stream, line);

@@ -2,6 +2,7 @@
 // CPU/RSS meanwhile, and say whether it made it in time.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAborted, throwIfAborted } from '../core/cleanups.js';
 import { ReachError } from '../core/errors.js';
 import type { UsageSample } from '../core/types.js';
 import { watchExit } from './exit-watch.js';
@@ -40,6 +41,13 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   const { pid, signal, mercyMs, onTick } = options;
   const signalPid = options.signalPid ?? pid;
   const watch = watchExit(pid, options.childExitedAt);
+  // An aborted check never signals: its cleanups may already have closed what it opened.
+  try {
+    throwIfAborted();
+  } catch (error) {
+    watch.stop();
+    throw error;
+  }
   const signalledAt = performance.now();
   const sampler = startSampler(pid, signalledAt);
   try {
@@ -54,7 +62,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   const deadline = signalledAt + mercyMs;
   let exitedAt: number | undefined;
   void watch.exited.then((at) => { exitedAt = at; });
-  while (exitedAt === undefined && performance.now() < deadline && !options.settledEarly?.()) {
+  while (exitedAt === undefined && performance.now() < deadline && !options.settledEarly?.() && !isAborted()) {
     const wait = Math.min(100, deadline - performance.now());
     await Promise.race([watch.exited, sleep(Math.max(0, wait))]);
     onTick?.(performance.now() - signalledAt, sampler.latest());

@@ -13,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bestEffort } from '../core/debug.js';
+import { throwIfAborted } from '../core/cleanups.js';
 import { ReachError, messageOf } from '../core/errors.js';
 import { settleWithin } from '../core/time.js';
 import type { Target } from '../core/types.js';
@@ -94,6 +95,9 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
 
   async function open(): Promise<CdpClient> {
     if (window) return window.client;
+    // Aborted, or closed for good: no new window may open in the target after that.
+    throwIfAborted();
+    if (finished) throw new ReachError('the inspector access is closed: reload-doctor is done with this target');
     if (!preExistingChecked) {
       preExistingChecked = true;
       const existing = await findOpenInspector(target);

@@ -50,6 +50,10 @@ export interface ServiceProcess {
 
 export interface ServiceOptions {
   command: string[];
+  /** Where it runs (default: ours). */
+  cwd?: string;
+  /** Added to our environment (a value of undefined removes that variable). */
+  env?: Record<string, string | undefined>;
   /** Install the creation-stack hook (default true); off, the service runs at full speed. */
   creationStacks?: boolean;
   /** Every line the service writes (the inspector's own lines left out). */
@@ -77,11 +81,12 @@ export class Service {
     const config: RunPreloadConfig = { report: this.reportFile, creationStacks: options.creationStacks !== false, creationKey: CREATION_KEY };
     // Every process of the service inherits it: the preload's config, and the marker by which
     // even a daemon that left the tree and the process group is found at the end.
-    const env: NodeJS.ProcessEnv = { ...process.env, [MARKER]: JSON.stringify(config) };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, [MARKER]: JSON.stringify(config) };
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
     const direct = isNodeExecutable(file!);
     if (!direct) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${quoteForNodeOptions(preload)}`.trim();
     // Its own process group, so the whole tree can be killed at once.
-    this.child = spawn(file!, direct ? ['--require', preload, ...args] : args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(file!, direct ? ['--require', preload, ...args] : args, { env, cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve, reject) => {
       this.child.once('error', (error) => reject(new ReachError(`could not start ${file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })));
       this.child.once('exit', (code, signal) => {

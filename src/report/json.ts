@@ -1,12 +1,64 @@
 // The versioned JSON document (`--json`). Its shape is documented in docs/json.md; bump
 // SCHEMA_VERSION on any change that could break a reader.
 import type { Diagnosis } from '../core/diagnosis.js';
-import type { Finding, Handle } from '../core/types.js';
+import type { Finding, Handle, PackageRef, RunInfo, Snapshot, SourceLocation, StackFrame, Target, Timeline, TreeMember, TreeReport, Verdict } from '../core/types.js';
 
 export const SCHEMA = 'reload-doctor/diagnosis';
 export const SCHEMA_VERSION = 2;
 
-export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): object {
+/** A handle as the document carries it (docs/json.md). */
+export interface HandleDocument {
+  kind: Handle['kind'];
+  blocking: boolean;
+  label: string;
+  details: Handle['details'];
+  owner: SourceLocation | null;
+  createdIn: SourceLocation | null;
+  createdInherited: boolean;
+  createdAt: StackFrame[] | null;
+  notBlockingBecause: string | null;
+}
+
+/** A culprit: what blocks (or may block) the exit, whose it is, where, why and the fix. */
+export interface FindingDocument {
+  id: string;
+  title: string;
+  severity: Finding['severity'];
+  package: PackageRef | null;
+  location: SourceLocation | null;
+  why: string;
+  fix: string;
+  handles: HandleDocument[];
+}
+
+export interface TreeMemberDocument extends Omit<TreeMember, 'snapshot' | 'findings'> {
+  lookedAtMs: number | null;
+  findings: FindingDocument[] | null;
+  threads: Snapshot['threads'] | null;
+  notBlocking: HandleDocument[] | null;
+}
+
+/** The versioned document of `--json`, `checkShutdown` and the matchers' results. */
+export interface ShutdownDocument {
+  schema: typeof SCHEMA;
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'reload-doctor'; version: string };
+  mode: Diagnosis['mode'];
+  /** What the CLI exits with: 0 shut down in time, 1 not, 2–4 and 130 as documented. */
+  exitCode: number;
+  target: Target;
+  run: RunInfo | null;
+  tree: { kind: TreeReport['kind']; masterMercyMs: number | null; members: TreeMemberDocument[] } | null;
+  verdict: Verdict | null;
+  timeline: Timeline | null;
+  findings: FindingDocument[];
+  notBlocking: HandleDocument[];
+  snapshot: { source: Snapshot['source']; takenAtMs: number; busyStack: Snapshot['busyStack'] | null; threads: Snapshot['threads'] | null; notes: string[] } | null;
+  warnings: string[];
+  unfinished: string | null;
+}
+
+export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): ShutdownDocument {
   const { snapshot } = diagnosis;
   return {
     schema: SCHEMA,
@@ -36,12 +88,12 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): objec
     snapshot: snapshot
       ? { source: snapshot.source, takenAtMs: snapshot.takenAtMs, busyStack: snapshot.busyStack ?? null, threads: snapshot.threads ?? null, notes: snapshot.notes }
       : null,
-    warnings: diagnosis.warnings,
+    warnings: [...diagnosis.warnings],
     unfinished: diagnosis.unfinished ?? null,
   };
 }
 
-function plainFinding(finding: Finding): object {
+function plainFinding(finding: Finding): FindingDocument {
   return {
     id: finding.id,
     title: finding.title,
@@ -54,7 +106,7 @@ function plainFinding(finding: Finding): object {
   };
 }
 
-function plainHandle(handle: Handle): object {
+function plainHandle(handle: Handle): HandleDocument {
   return {
     kind: handle.kind,
     blocking: handle.blocking,

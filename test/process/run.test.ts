@@ -189,7 +189,7 @@ describe('reload-doctor run', () => {
     for (const args of [['run', '--ready', 'tcp:80', '--', node, 'x.js'], ['run', '--exercise', 'ftp://x', '--', node, 'x.js'], ['run', '--format', 'xml', '--', node, 'x.js'], ['run']]) {
       const result = await runCli(args);
       expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr.trim().split('\n')[0]).toMatch(/^(reload-doctor: )?(error: |invalid )/);
+      expect(result.stderr.trim().split('\n')[0]).toMatch(/^(reload-doctor: )?(error: |invalid |no command to run: )/);
     }
   });
 

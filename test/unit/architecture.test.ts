@@ -19,7 +19,10 @@ const MAY_IMPORT: Record<string, string[]> = {
   report: ['core'],
   check: ['core', 'reach', 'probe', 'inspect', 'explain'],
   modes: ['core', 'reach', 'probe', 'inspect', 'check'],
-  cli: ['core', 'reach', 'probe', 'modes', 'report'],
+  api: ['core', 'reach', 'probe', 'modes', 'report'],
+  cli: ['core', 'api', 'report'],
+  index: ['core', 'api', 'report'],
+  matchers: ['core', 'api', 'report'],
   guardian: ['core', 'reach'],
 };
 
