@@ -86,13 +86,13 @@ export interface CliResult {
   lingerMs?: number;
 }
 
-export async function runCli(args: string[], options: { timeoutMs?: number; wrap?: string[]; env?: Record<string, string>; measurePeak?: boolean } = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: { timeoutMs?: number; wrap?: string[]; env?: Record<string, string>; measurePeak?: boolean; cwd?: string } = {}): Promise<CliResult> {
   const peakFile = options.measurePeak ? join(mkdtempSync(join(tmpdir(), 'rd-peak-')), 'peak') : undefined;
   const wrap = options.wrap ?? [process.execPath];
   const [command, ...prefix] = peakFile ? ['/usr/bin/time', '-o', peakFile, '-f', '%M', ...wrap] : wrap;
   // GITHUB_ACTIONS would switch `run` to annotations: tests choose the format themselves.
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: undefined, ...options.env };
-  const child = spawn(command!, [...prefix, CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command!, [...prefix, CLI, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let lastOutputAt = Date.now();
