@@ -30,6 +30,11 @@ export async function toShutDownWithin(this: MatcherContext | undefined, receive
     pass,
     message: () => pass
       ? `expected ${what} not to shut down within ${String(mercy)}, but: ${verdict}`
-      : `expected ${what} to shut down within ${String(mercy)}\n\n${renderText(safe, false)}`,
+      : `expected ${what} to shut down within ${String(mercy)}\n\n${asMessage(renderText(safe, false))}`,
   };
+}
+
+/** Jest takes any line that starts with "at " for a stack frame and cuts it out: the culprit's line would go. */
+function asMessage(report: string): string {
+  return report.replace(/^(\s*)at (?=\S)/gm, '$1in ');
 }
