@@ -2,7 +2,7 @@
 // bench). Prints medians; the machine is shared and noisy, so each figure is a median of
 // repeated runs, with a baseline from the same run where one makes sense.
 //  1. attach: SIGUSR1 → the first window open and its Node version known (goal ≤ 250 ms)
-//  2. exit → verdict: the target's own exit time to the moment checkShutdown returns its
+//  2. exit → verdict: the target's own exit time to the moment runShutdownCheck returns its
 //     verdict (goal ≤ 10 ms): by the /proc poll (any process), and by the exit event of our
 //     own child (run mode) as the baseline
 //  3. past the mercy → report printed, for a target holding ~200 handles, the deadline's
@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { checkShutdown } from '../dist/check/shutdown.js';
+import { runShutdownCheck } from '../dist/check/shutdown.js';
 import { makeDiagnosis } from '../dist/core/diagnosis.js';
 import { parseSignal } from '../dist/probe/signals.js';
 import { reachPid, reachedThroughProc, withSession } from '../dist/reach/reached.js';
@@ -49,7 +49,7 @@ async function exitLatency(asChild) {
     let verdictAt;
     const child = asChild ? { exitedAt: app.exited, exitSignal: async () => app.child.signalCode } : undefined;
     const { value: check } = await withSession(reached, async () => {
-      const result = await checkShutdown(reached, { signal: SIGTERM, mercyMs: 5000, followWorkers: false, child });
+      const result = await runShutdownCheck(reached, { signal: SIGTERM, mercyMs: 5000, followWorkers: false, child });
       verdictAt = performance.timeOrigin + performance.now();
       return result;
     });
@@ -71,7 +71,7 @@ async function reportTime(handles, mercyMs, runs) {
     await app.ready;
     const reached = await reachPid(app.child.pid, { useInspector: true, idleMs: mercyMs + 5000 });
     await withSession(reached, async () => {
-      const check = await checkShutdown(reached, { signal: SIGTERM, mercyMs, followWorkers: false });
+      const check = await runShutdownCheck(reached, { signal: SIGTERM, mercyMs, followWorkers: false });
       const verdict = { ...check.verdict };
       renderText(makeDiagnosis({ mode: 'probe', target: reached.target, verdict, snapshot: check.snapshot, findings: check.findings, warnings: check.warnings, exitCode: 1 }), false);
       times.push(performance.now() - (check.signalledAt + mercyMs));

@@ -55,7 +55,7 @@ export interface ShutdownCheck {
   timeline?: Timeline;
 }
 
-export async function checkShutdown(reached: Reached, plan: ShutdownPlan): Promise<ShutdownCheck> {
+export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Promise<ShutdownCheck> {
   const { target, inspector } = reached;
   const { pid } = target;
   const { signal, mercyMs } = plan;

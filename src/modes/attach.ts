@@ -4,7 +4,7 @@
 import { makeDiagnosis, type Diagnosis } from '../core/diagnosis.js';
 import { shutdownExitCode } from '../core/exit-codes.js';
 import type { UsageSample } from '../core/types.js';
-import { checkShutdown } from '../check/shutdown.js';
+import { runShutdownCheck } from '../check/shutdown.js';
 import { killStuckWorkers, lookAtStuckNodeWorkers } from '../check/workers.js';
 import type { SignalChoice } from '../probe/signals.js';
 import { wantsSnapshot } from '../probe/verdict.js';
@@ -32,7 +32,7 @@ export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
   // The target puts its inspector settings back by itself if we do not come back within the mercy.
   const reached = await reachPid(request.pid, { useInspector: request.useInspector, idleMs: request.mercyMs + IDLE_MARGIN_MS });
   const { value: { check, killedTarget }, releaseWarnings } = await withSession(reached, async () => {
-    const check = await checkShutdown(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, timeline: request.timeline, onTick: request.onTick });
+    const check = await runShutdownCheck(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, timeline: request.timeline, onTick: request.onTick });
     const killedTarget = request.kill && wantsSnapshot(check.verdict) && await killNow(reached);
     return { check, killedTarget };
   });

@@ -10,7 +10,7 @@ import { formatDuration } from '../core/duration.js';
 import { ServiceNotReadyError } from '../core/errors.js';
 import { shutdownExitCode } from '../core/exit-codes.js';
 import type { RunInfo, UsageSample } from '../core/types.js';
-import { checkShutdown } from '../check/shutdown.js';
+import { runShutdownCheck } from '../check/shutdown.js';
 import { withTraffic } from '../check/timeline.js';
 import { lookAtStuckNodeWorkers } from '../check/workers.js';
 import { settleCreationStacks } from '../inspect/creation-stacks.js';
@@ -92,7 +92,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
     // when the app is gone (a wrapper like npm may exit first and leave it running).
     const watched = reached.target.pid;
     const ownChild = watched === service.pid;
-    const check = await checkShutdown(reached, {
+    const check = await runShutdownCheck(reached, {
       signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: true, timeline: request.timeline, onTick: request.onTick, exerciseClients: exercise && (() => exercise.clientAddresses()),
       onSignal: (at) => { exercise?.signalled(at); load?.signalled(at); },
       child: ownChild ? { exitedAt: service.exited.then((exit) => exit.at), exitSignal: async () => (await service.exited).signal } : undefined,
