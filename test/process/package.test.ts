@@ -31,6 +31,34 @@ function exec(command: string, args: string[], cwd: string, env: Record<string, 
   });
 }
 
+/** The same two tests for either runner: a clean service that must pass, a leaky one that must fail. */
+function matcherTests(runner: string, matchers: string): string {
+  return `
+    import { expect, it } from '${runner}';
+    import { reloadDoctorMatchers } from '${matchers}';
+    expect.extend(reloadDoctorMatchers);
+    it('clean', async () => {
+      await expect({ command: [process.execPath, 'clean.cjs'] }).toShutDownWithin('5s');
+    }, 60_000);
+    it('leaky', async () => {
+      await expect({ command: [process.execPath, 'server.mjs'], ready: 'log:^READY' }).toShutDownWithin('1500ms');
+    }, 60_000);
+  `;
+}
+
+/** Vitest and Jest write the same JSON report shape: the clean test passed, the leaky one failed with its culprit's line and fix. */
+function expectMatcherVerdicts(result: Result, report: string): void {
+  expect(result.code, result.stderr).toBe(1);
+  const cases = JSON.parse(readFileSync(report, 'utf8')).testResults[0].assertionResults;
+  const byName = Object.fromEntries(cases.map((c: { title: string }) => [c.title, c]));
+  expect(byName.clean.status).toBe('passed');
+  expect(byName.leaky.status).toBe('failed');
+  const message: string = byName.leaky.failureMessages.join('\n');
+  expect(message).toContain(`expected ${node} server.mjs to shut down within 1500ms`);
+  expect(message).toContain(`in <anonymous> (server.mjs:${leakyLine}:`);
+  expect(message).toContain('fix  clearInterval(timer)');
+}
+
 let tarball = '';
 let packed: { size: number; unpackedSize: number; files: Array<{ path: string }> };
 let project = '';
@@ -85,28 +113,10 @@ describe.skipIf(skip)('the npm package', () => {
   it('the Vitest matcher in a real Vitest run: the clean service passes, the leaky one fails with its culprit and line', async () => {
     // The project's Vitest is this repository's (a symlink): what is tested is reload-doctor/vitest from the tarball.
     symlinkSync(join(ROOT, 'node_modules/vitest'), join(project, 'node_modules/vitest'));
-    writeFileSync(join(project, 'shutdown.test.mjs'), `
-      import { expect, it } from 'vitest';
-      import { reloadDoctorMatchers } from 'reload-doctor/vitest';
-      expect.extend(reloadDoctorMatchers);
-      it('clean', async () => {
-        await expect({ command: [process.execPath, 'clean.cjs'] }).toShutDownWithin('5s');
-      }, 60_000);
-      it('leaky', async () => {
-        await expect({ command: [process.execPath, 'server.mjs'], ready: 'log:^READY' }).toShutDownWithin('1500ms');
-      }, 60_000);
-    `);
+    writeFileSync(join(project, 'shutdown.test.mjs'), matcherTests('vitest', 'reload-doctor/vitest'));
     const report = join(project, 'vitest-report.json');
     const result = await exec(node, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', 'shutdown.test.mjs', '--reporter=json', `--outputFile=${report}`], project);
-    expect(result.code).toBe(1);
-    const cases = JSON.parse(readFileSync(report, 'utf8')).testResults[0].assertionResults;
-    const byName = Object.fromEntries(cases.map((c: { title: string }) => [c.title, c]));
-    expect(byName.clean.status).toBe('passed');
-    expect(byName.leaky.status).toBe('failed');
-    const message: string = byName.leaky.failureMessages.join('\n');
-    expect(message).toContain(`expected ${node} server.mjs to shut down within 1500ms`);
-    expect(message).toContain(`in <anonymous> (server.mjs:${leakyLine}:`);
-    expect(message).toContain('fix  clearInterval(timer)');
+    expectMatcherVerdicts(result, report);
   });
 
   it('the types: the API, the document and the matcher check under tsc --strict', () => {
@@ -134,27 +144,10 @@ describe.skipIf(skip)('the npm package', () => {
   it('the Jest matcher in a real Jest run (ES modules): the same verdicts, the culprit\'s line kept in the message', async () => {
     const install = await exec('npm', ['install', '--no-audit', '--no-fund', '--no-save', 'jest@30'], project, process.env, 180_000);
     expect(install.code, install.stderr).toBe(0);
-    writeFileSync(join(project, 'shutdown.jest.mjs'), `
-      import { expect, it } from '@jest/globals';
-      import { reloadDoctorMatchers } from 'reload-doctor/jest';
-      expect.extend(reloadDoctorMatchers);
-      it('clean', async () => {
-        await expect({ command: [process.execPath, 'clean.cjs'] }).toShutDownWithin('5s');
-      }, 60_000);
-      it('leaky', async () => {
-        await expect({ command: [process.execPath, 'server.mjs'], ready: 'log:^READY' }).toShutDownWithin('1500ms');
-      }, 60_000);
-    `);
+    writeFileSync(join(project, 'shutdown.jest.mjs'), matcherTests('@jest/globals', 'reload-doctor/jest'));
     const report = join(project, 'jest-report.json');
     const result = await exec(node, ['--experimental-vm-modules', join(project, 'node_modules/jest/bin/jest.js'), '--testMatch', '**/shutdown.jest.mjs', '--json', `--outputFile=${report}`], project);
-    expect(result.code).toBe(1);
-    const cases = JSON.parse(readFileSync(report, 'utf8')).testResults[0].assertionResults;
-    const byName = Object.fromEntries(cases.map((c: { title: string }) => [c.title, c]));
-    expect(byName.clean.status).toBe('passed');
-    expect(byName.leaky.status).toBe('failed');
-    const message: string = byName.leaky.failureMessages.join('\n');
-    expect(message).toContain(`in <anonymous> (server.mjs:${leakyLine}:`);
-    expect(message).toContain('fix  clearInterval(timer)');
+    expectMatcherVerdicts(result, report);
   }, 240_000);
 
   describe('the GitHub Action (action.yml), its steps run as the runner runs them', () => {
