@@ -1,55 +1,91 @@
-// Snapshot + explain time and reload-doctor's peak RSS against a target holding 100, 1,000
-// and 10,000 live handles (half timers, half sockets). Like the CLI, each measuring process
-// attaches, takes ONE snapshot and explains it, so its peak RSS is what a user would see;
-// three such processes per size give the median time and the highest peak.
-// Goal at 10,000: ≤ 1.5 s and ≤ 200 MB.
-// Run: npm run build && node bench/scale.bench.mjs
+// Big targets: a process holding 1,000 / 10,000 / 100,000 live handles (half timers, half
+// sockets: both ends of connections to its own server) that ignores SIGTERM's intent (it only
+// closes its server). Like the CLI, each measuring process attaches, runs the shutdown check
+// with a 1 s mercy (timeline on), and prints the text report and the JSON document:
+//   - mercy → printed report: from the deadline to the last byte written (goal ≤ 0.5 s at 10k, ≤ 3 s at 100k)
+//   - reload-doctor's peak RSS (goal ≤ 300 MB at 100k)
+//   - the target's RSS growth during the check: its high-water mark after, minus its RSS before
+//     the signal (goal ≤ 50 MB)
+// Three measuring processes per size: the median time, the highest peaks. The growth exponent
+// between 10k and 100k is log(t100k / t10k) / log(10): 1 is linear.
+// Run: npm run bench:scale        (BENCH_SIZES=1000,10000 to choose sizes)
 import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const MERCY_MS = 1000;
+
+function statusKb(pid, field) {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? NaN);
+}
 
 async function measure(size) {
-  const { explain } = await import('../dist/explain/engine.js');
-  const { takeNodeSnapshot } = await import('../dist/inspect/node-snapshot.js');
-  const { startScriptCatalog } = await import('../dist/inspect/script-catalog.js');
-  const { attachInspector } = await import('../dist/reach/attach.js');
+  const { runShutdownCheck } = await import('../dist/check/shutdown.js');
+  const { makeDiagnosis } = await import('../dist/core/diagnosis.js');
+  const { parseSignal } = await import('../dist/probe/signals.js');
+  const { reachPid, withSession } = await import('../dist/reach/reached.js');
+  const { render, renderPieces } = await import('../dist/report/formats.js');
   const app = spawn(process.execPath, ['fixtures/many-handles.cjs', String(size)], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise((resolve) => app.stdout.on('data', (chunk) => { if (String(chunk).includes('READY')) resolve(); }));
-  const session = await attachInspector(app.pid);
-  const catalog = await startScriptCatalog(session.client);
-  let ms;
-  let blocking = 0;
+  await new Promise((resolve, reject) => {
+    app.stdout.on('data', (chunk) => { if (String(chunk).includes('READY')) resolve(); });
+    app.once('exit', (code) => reject(new Error(`many-handles.cjs ${size} exited (${code})`)));
+  });
+  const targetBeforeMb = statusKb(app.pid, 'VmRSS') / 1024;
+  const reached = await reachPid(app.pid, { useInspector: true, idleMs: MERCY_MS + 60_000 });
+  let result;
   try {
-    const t0 = performance.now();
-    const snapshot = await takeNodeSnapshot(session.client, { pid: app.pid, busy: false, startedAt: t0, catalog });
-    explain(snapshot);
-    ms = performance.now() - t0;
-    blocking = snapshot.handles.filter((h) => h.blocking).length;
+    await withSession(reached, async () => {
+      const check = await runShutdownCheck(reached, { signal: parseSignal('SIGTERM'), mercyMs: MERCY_MS, followWorkers: false, timeline: true });
+      const diagnosis = makeDiagnosis({ mode: 'probe', target: reached.target, verdict: check.verdict, snapshot: check.snapshot, timeline: check.timeline, findings: check.findings, warnings: check.warnings, exitCode: 1 });
+      // Printed as the CLI prints: the text report, and the JSON document piece by piece (to /dev/null).
+      const text = render('text', diagnosis, { color: false, toolVersion: 'bench' });
+      const sink = openSync('/dev/null', 'w');
+      let jsonBytes = 0;
+      writeSync(sink, text);
+      for (const piece of renderPieces('json', diagnosis, { color: false, toolVersion: 'bench' })) jsonBytes += writeSync(sink, piece);
+      closeSync(sink);
+      result = {
+        size,
+        handles: check.snapshot.handles.length,
+        ms: performance.now() - (check.signalledAt + MERCY_MS),
+        textLines: text.split('\n').length,
+        jsonMb: jsonBytes / 1048576,
+      };
+    });
+    result.targetGrowthMb = statusKb(app.pid, 'VmHWM') / 1024 - targetBeforeMb;
   } finally {
-    await catalog.stop();
-    await session.release();
     app.kill('SIGKILL');
   }
-  return { size, blocking, ms, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  return { ...result, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 if (process.argv[2] === '--child') {
   console.log(JSON.stringify(await measure(Number(process.argv[3]))));
 } else {
-  for (const size of [100, 1000, 10000]) {
+  const sizes = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
+  const medians = new Map();
+  for (const size of sizes) {
     const runs = [];
     for (let i = 0; i < 3; i++) {
       const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', String(size)], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.on('data', (chunk) => { out += chunk; });
-      await new Promise((resolve) => child.once('exit', resolve));
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      if (code !== 0) throw new Error(`the measuring process for ${size} failed (${code})`);
       runs.push(JSON.parse(out));
     }
     const ms = median(runs.map((r) => r.ms));
+    medians.set(size, ms);
     const peak = Math.max(...runs.map((r) => r.peakRssMb));
-    console.log(`${String(size).padStart(6)} handles (${runs[0].blocking} blocking): snapshot + explain ${ms.toFixed(0)} ms (median of 3), tool peak RSS ${peak.toFixed(0)} MB (highest of 3)`);
+    const growth = Math.max(...runs.map((r) => r.targetGrowthMb));
+    console.log(`${String(size).padStart(7)} handles (${runs[0].handles} seen): mercy → report ${ms.toFixed(0)} ms (median of 3: ${runs.map((r) => r.ms.toFixed(0)).join(', ')}), `
+      + `tool peak RSS ${peak.toFixed(0)} MB, target RSS +${growth.toFixed(0)} MB (highest of 3), text ${runs[0].textLines} lines, JSON ${runs[0].jsonMb.toFixed(1)} MB`);
+  }
+  if (medians.has(10000) && medians.has(100000)) {
+    console.log(`growth exponent 10k → 100k: ${(Math.log(medians.get(100000) / medians.get(10000)) / Math.log(10)).toFixed(2)} (1 = linear)`);
   }
 }

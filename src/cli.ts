@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The command line: flags → the API's options (src/api/) → a rendered report → exit code.
 // Errors are one line. Ctrl-C aborts the check, which closes what it opened first.
-import { accessSync, appendFileSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, closeSync, constants, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { diagnose, diagnoseHandles } from './api/check.js';
@@ -14,7 +14,7 @@ import { EXIT } from './core/exit-codes.js';
 import type { UsageSample } from './core/types.js';
 import { TOOL_VERSION as VERSION } from './core/version.js';
 import { inert, inertDiagnosis } from './core/sanitize.js';
-import { FORMATS, render, type Format } from './report/formats.js';
+import { FORMATS, renderPieces, type Format } from './report/formats.js';
 import { renderHtml } from './report/html.js';
 import { renderTrace } from './report/trace.js';
 import { renderMarkdownSummary } from './report/markdown.js';
@@ -48,8 +48,18 @@ interface OutputOptions { json?: boolean; color: boolean; inspector: boolean }
 
 function print(diagnosis: Diagnosis, options: OutputOptions): void {
   const colored = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  process.stdout.write(render(options.json ? 'json' : 'text', diagnosis, { color: colored, toolVersion: VERSION, workspace: CI_WORKSPACE }));
+  for (const piece of renderPieces(options.json ? 'json' : 'text', diagnosis, { color: colored, toolVersion: VERSION, workspace: CI_WORKSPACE })) process.stdout.write(piece);
   process.exitCode = diagnosis.exitCode;
+}
+
+/** A report file, written as it is rendered (a big JSON document is never one string). */
+function writeReportFile(path: string, format: Format, diagnosis: Diagnosis): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const piece of renderPieces(format, diagnosis, { color: false, toolVersion: VERSION, workspace: CI_WORKSPACE })) writeSync(fd, piece);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A live countdown on an interactive terminal only; nothing in pipes or CI logs. */
@@ -189,7 +199,7 @@ function buildRunCommand(): Command {
       const prefix = options.color && process.stderr.isTTY && !process.env.NO_COLOR ? '\x1b[2m[service]\x1b[0m ' : '[service] ';
       // The report files are written once, whatever happens: the verdict, or why there is none.
       const writeReports = (diagnosis: Diagnosis) => {
-        if (reportFile) writeFileSync(reportFile, render(format, diagnosis, { color: false, toolVersion: VERSION, workspace: CI_WORKSPACE }));
+        if (reportFile) writeReportFile(reportFile, format, diagnosis);
         if (summaryFile) appendFileSync(summaryFile, renderMarkdownSummary(inertDiagnosis(diagnosis), { workspace: CI_WORKSPACE, blobUrl: githubBlobUrl() }));
       };
       let diagnosis: Diagnosis;
@@ -217,7 +227,7 @@ function buildRunCommand(): Command {
       const color = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
       writeReports(diagnosis);
       writeTimelineFiles(diagnosis, files);
-      process.stdout.write(render(reportFile || format === 'text' ? 'text' : format, diagnosis, { color: color && (reportFile !== undefined || format === 'text'), toolVersion: VERSION, workspace: CI_WORKSPACE }));
+      for (const piece of renderPieces(reportFile || format === 'text' ? 'text' : format, diagnosis, { color: color && (reportFile !== undefined || format === 'text'), toolVersion: VERSION, workspace: CI_WORKSPACE })) process.stdout.write(piece);
       process.exitCode = diagnosis.exitCode;
     });
   return run;

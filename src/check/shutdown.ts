@@ -7,7 +7,7 @@ import { bestEffort } from '../core/debug.js';
 import { formatDuration } from '../core/duration.js';
 import { messageOf } from '../core/errors.js';
 import { performance } from 'node:perf_hooks';
-import type { Finding, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
+import type { Finding, Handle, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
 import { explain } from '../explain/engine.js';
 import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
 import { ScriptCatalog } from '../inspect/script-catalog.js';
@@ -129,7 +129,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
     const timeline = armed && buildTimeline({
       raw, source: fromExit ? 'exit' : 'deadline', signalWallMs: performance.timeOrigin + probe.signalledAt, signal: signal.name,
       deadlineMs, before: armed.before, findings: armed.findings,
-      notes: armed.dropBox ? [] : ['no file could be made for the target to write its record into at exit'],
+      notes: [...(armed.note ? [armed.note] : []), ...(armed.dropBox ? [] : ['no file could be made for the target to write its record into at exit'])],
     });
     return { verdict, snapshot: look?.snapshot, findings: look?.findings ?? [], tree: atDeadline?.report, warnings, signalledAt: probe.signalledAt, timeline };
   } finally {
@@ -145,20 +145,40 @@ interface ArmedTimeline {
   findings: Finding[];
   /** Where the target writes its record if it exits during the mercy. */
   dropBox?: DropBox;
+  /** Said when the recorder follows only some of what was open. */
+  note?: string;
 }
 
 /** In the last window before the signal: what is open now, and the recorder armed. */
 async function armShutdownTimeline(client: CdpClient, pid: number, signal: string, catalog: ScriptCatalog): Promise<ArmedTimeline | undefined> {
   try {
-    const before = await takeNodeSnapshot(client, { pid, busy: false, startedAt: performance.now(), catalog });
+    const snapshot = await takeNodeSnapshot(client, { pid, busy: false, startedAt: performance.now(), catalog });
+    const findings = explain(snapshot);
+    const { followed, note } = resourcesToFollow(findings);
     const dropBox = createDropBox(pid, 'timeline.json');
-    const asyncIds = before.handles.filter((handle) => handle.blocking && handle.asyncId !== undefined).map((handle) => handle.asyncId!);
-    if (!(await armTimeline(client, signal, asyncIds, dropBox?.path))) {
+    if (!(await armTimeline(client, signal, [...followed], dropBox?.path))) {
       dropBox?.remove();
       return undefined;
     }
-    return { before, findings: explain(before), dropBox };
+    // The timeline knows only what the recorder follows: the rest is neither ended nor open.
+    const before = note ? { ...snapshot, handles: snapshot.handles.filter((h) => h.asyncId === undefined || followed.has(h.asyncId)) } : snapshot;
+    return { before, findings, dropBox, note };
   } catch (error) {
     return bestEffort('arming the timeline', undefined)(error);
   }
+}
+
+/** The recorder polls what it follows every few ms: past this many resources it would cost the target. */
+const MAX_FOLLOWED = 2000;
+/** Each finding's first resources are followed before any finding gets more: every lane has some. */
+const FOLLOWED_PER_FINDING = 50;
+
+function resourcesToFollow(findings: readonly Finding[]): { followed: Set<number>; note?: string } {
+  const ids = (handles: readonly Handle[]) => handles.filter((h) => h.blocking && h.asyncId !== undefined).map((h) => h.asyncId!);
+  const all = findings.flatMap((finding) => ids(finding.handles));
+  if (all.length <= MAX_FOLLOWED) return { followed: new Set(all) };
+  const followed = new Set<number>();
+  for (const finding of findings) for (const id of ids(finding.handles).slice(0, FOLLOWED_PER_FINDING)) if (followed.size < MAX_FOLLOWED) followed.add(id);
+  for (const id of all) if (followed.size < MAX_FOLLOWED) followed.add(id);
+  return { followed, note: `the timeline follows ${followed.size.toLocaleString('en-US')} of the ${all.length.toLocaleString('en-US')} resources open at the signal (the first ${FOLLOWED_PER_FINDING} of each finding first): a lane ends when the ones it follows do` };
 }

@@ -22,9 +22,9 @@ export function buildTimeline(input: TimelineInput): Timeline {
   const notes = [...input.notes];
   const byId = new Map<number, Handle>();
   for (const handle of before.handles) if (handle.blocking && handle.asyncId !== undefined) byId.set(handle.asyncId, handle);
-  // One lane per library finding; the generic ones per resource (two forgotten timers of the
-  // same file are two things to clear, closed at different times).
-  const groups = findings.flatMap((finding) => (finding.id.startsWith('generic/')
+  // One lane per library finding; a small generic one per resource (two forgotten timers of
+  // the same file are two things to clear, closed at different times), a big one as one lane.
+  const groups = findings.flatMap((finding) => (finding.id.startsWith('generic/') && finding.handles.length <= LANE_PER_RESOURCE_MAX
     ? finding.handles.map((handle) => ({ name: handle.label.replace(TIMES, ''), owner: finding.owner, handles: [handle] }))
     : [{ name: laneName(finding), owner: finding.owner, handles: finding.handles }]));
   const laneOf = new Map<Handle, string>();
@@ -53,6 +53,7 @@ export function buildTimeline(input: TimelineInput): Timeline {
     if (exitMs === undefined) events.push({ atMs: input.deadlineMs, kind: 'remained', what: `${handle.label.replace(TIMES, '')} was still open`, lane: laneOf.get(handle) });
   }
   events.sort((a, b) => a.atMs - b.atMs);
+  const shown = summariseCrowdedLanes(events);
 
   const lanes: TimelineLane[] = groups.filter((group) => group.handles.some((h) => h.blocking)).map((group) => {
     const handles = group.handles.filter((h) => byId.get(h.asyncId ?? -1) === h);
@@ -61,11 +62,45 @@ export function buildTimeline(input: TimelineInput): Timeline {
       name: group.name,
       package: group.owner,
       resources: group.handles.length,
-      endMs: all ? Math.max(...handles.map((h) => endedAt.get(h)!)) : exitMs !== undefined ? exitMs : null,
+      endMs: all ? handles.reduce((latest, h) => Math.max(latest, endedAt.get(h)!), 0) : exitMs !== undefined ? exitMs : null,
     };
   }).sort((a, b) => (a.endMs ?? Infinity) - (b.endMs ?? Infinity));
   if (raw === undefined) notes.push('no record came back from the target: only what was open at the signal is known');
-  return { source: raw === undefined ? 'none' : input.source, deadlineMs: input.deadlineMs, events, lanes, notes };
+  return { source: raw === undefined ? 'none' : input.source, deadlineMs: input.deadlineMs, events: shown, lanes, notes };
+}
+
+/** A generic finding with more resources than this is one lane, not one per resource. */
+const LANE_PER_RESOURCE_MAX = 5;
+/** Per lane, at most this many of its resources' ends are told one by one. */
+const LANE_EVENTS_MAX = 4;
+
+/**
+ * Thousands of like resources make a lane's events a summary: its first few ends, the last one
+ * ("the last of 9,900 …"), and one line for all that remained, so that a report stays readable
+ * at any size. The lanes keep their counts.
+ */
+function summariseCrowdedLanes(events: TimelineEvent[]): TimelineEvent[] {
+  const perLane = new Map<string, { closed: TimelineEvent[]; remained: TimelineEvent[] }>();
+  for (const event of events) {
+    if (event.lane === undefined || (event.kind !== 'closed' && event.kind !== 'remained')) continue;
+    const lane = perLane.get(event.lane) ?? { closed: [], remained: [] };
+    lane[event.kind].push(event);
+    perLane.set(event.lane, lane);
+  }
+  const dropped = new Set<TimelineEvent>();
+  const replaced = new Map<TimelineEvent, TimelineEvent>();
+  for (const [name, { closed, remained }] of perLane) {
+    if (closed.length > LANE_EVENTS_MAX) {
+      const last = closed.at(-1)!;
+      for (const event of closed.slice(LANE_EVENTS_MAX - 1, -1)) dropped.add(event);
+      replaced.set(last, { ...last, what: `the last of ${closed.length.toLocaleString('en-US')} (${name}) closed` });
+    }
+    if (remained.length > LANE_EVENTS_MAX) {
+      for (const event of remained.slice(1)) dropped.add(event);
+      replaced.set(remained[0]!, { ...remained[0]!, what: `${remained.length.toLocaleString('en-US')} (${name}) were still open` });
+    }
+  }
+  return events.filter((event) => !dropped.has(event)).map((event) => replaced.get(event) ?? event);
 }
 
 /** Times in a title or label change from run to run: "(next due in 512 ms)". */

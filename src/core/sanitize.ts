@@ -29,18 +29,30 @@ export function xmlChars(text: string): string {
   return text.replace(NOT_XML, '\ufffd');
 }
 
-/** A copy of the diagnosis with every string inert (it is plain data: strings, numbers, arrays, objects). */
+/**
+ * A copy of the diagnosis with every string inert (it is plain data: strings, numbers, arrays,
+ * objects). An object met twice (a handle is in the snapshot and in its finding) is copied
+ * once, so the copy keeps the original's sharing, and a big snapshot is walked once.
+ */
 export function inertDiagnosis(diagnosis: Diagnosis): Diagnosis {
-  return mapStrings(diagnosis, inert);
+  return mapStrings(diagnosis, inert, new Map());
 }
 
-function mapStrings<T>(value: T, map: (text: string) => string): T {
+function mapStrings<T>(value: T, map: (text: string) => string, copies: Map<object, unknown>): T {
   if (typeof value === 'string') return map(value) as T;
-  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, map)])) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known as T;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    copies.set(value, copy);
+    for (const item of value) copy.push(mapStrings(item, map, copies));
+    return copy as T;
   }
-  return value;
+  const copy: Record<string, unknown> = {};
+  copies.set(value, copy);
+  for (const key of Object.keys(value)) copy[key] = mapStrings((value as Record<string, unknown>)[key], map, copies);
+  return copy as T;
 }
 
 /** A line of a CI log that starts with "::" would be a workflow command: never let one through. */

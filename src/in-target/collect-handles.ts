@@ -8,8 +8,10 @@ export interface RawItem {
   type: string;
   refed: boolean;
   fd?: number;
-  /** Indexes into the returned function list, most telling owner first. */
+  /** Callbacks that tell its owner, most telling first: each a function group's index… */
   owners: number[];
+  /** …and the callback's place in that group (parallel to `owners`). */
+  members: number[];
   details: Record<string, string | number | boolean | null | undefined>;
   /** Creation stacks (its own, or its creator's), when `run` installed the hook. */
   created?: { own?: string; via?: string };
@@ -20,7 +22,11 @@ export interface RawItem {
 export interface RawCollection {
   items: RawItem[];
   libuv: Array<{ type: string; active: boolean; refed: boolean; fd?: number; pid?: number; local?: string; remote?: string }>;
+  /** The libuv view was left out (too many resources): nothing unref'd is listed, every socket counts as active. */
+  libuvSkipped?: boolean;
+  /** Per function group: its callbacks' name and how many callbacks it holds. */
   functionNames: string[];
+  groupSizes: number[];
   cwd: string;
   nodeVersion: string;
   /** A Node cluster worker (round-robin servers show as a placeholder timer there). */
@@ -32,27 +38,45 @@ export interface RawCollection {
 }
 
 /* eslint-disable */
-export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string): { json: string; functions: Function[] } {
-  const functions: Function[] = [];
-  const indexOfFunction = new Map<Function, number>();
-  const remember = (fn: unknown): number[] => {
-    if (typeof fn !== 'function') return [];
-    let index = indexOfFunction.get(fn);
-    if (index === undefined) {
-      index = functions.length;
-      functions.push(fn);
-      indexOfFunction.set(fn, index);
+export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string, libuvViewMax: number): { json: string; groups: Function[][] } {
+  // Callbacks are grouped by their name and source text: the closures one line of code makes
+  // (a listener per connection, a timer per job) are one group, whose place reload-doctor
+  // looks up once or a few times instead of once per closure (a round trip each).
+  const groups: Function[][] = [];
+  const groupOfKey = new Map<string, number>();
+  const placeOf = new Map<Function, [number, number]>();
+  const sourceText = Function.prototype.toString;
+  const remember = (fn: unknown, owners: { owners: number[]; members: number[] }): void => {
+    if (typeof fn !== 'function') return;
+    let place = placeOf.get(fn);
+    if (place === undefined) {
+      let text = '';
+      try { text = sourceText.call(fn); } catch {}
+      // Head, tail and length: enough to tell code apart without copying a long body.
+      const key = `${fn.name}\u0000${text.length}\u0000${text.slice(0, 160)}\u0000${text.slice(-160)}`;
+      let group = groupOfKey.get(key);
+      if (group === undefined) {
+        group = groups.length;
+        groups.push([]);
+        groupOfKey.set(key, group);
+      }
+      place = [group, groups[group]!.length];
+      groups[group]!.push(fn);
+      placeOf.set(fn, place);
     }
-    return [index];
+    owners.owners.push(place[0]);
+    owners.members.push(place[1]);
   };
-  const listenerOwners = (emitter: any, events: string[]): number[] => {
-    const owners: number[] = [];
-    if (!emitter || typeof emitter.listeners !== 'function') return owners;
-    for (const event of events) {
-      for (const listener of emitter.listeners(event)) owners.push(...remember(listener));
-    }
-    return owners;
+  const ownersOf = (...callbacks: unknown[]) => {
+    const found = { owners: [] as number[], members: [] as number[] };
+    for (const fn of callbacks) remember(fn, found);
+    return found;
   };
+  const listenersOf = (emitter: any, events: string[]): unknown[] => {
+    if (!emitter || typeof emitter.listeners !== 'function') return [];
+    return events.flatMap((event) => emitter.listeners(event));
+  };
+  const listenerOwners = (emitter: any, events: string[]) => ownersOf(...listenersOf(emitter, events));
   const endpoint = (address: unknown, port: unknown) =>
     address === undefined || address === null ? undefined : `${String(address).includes(':') ? `[${address}]` : address}:${port}`;
 
@@ -97,6 +121,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
       for (const stream of handle.stdio ?? []) if (stream) childStdio.set(stream, handle.pid);
     }
   }
+  const serverAddresses = new Map<unknown, any>();
   const stdio = new Map<unknown, string>([[process.stdin, 'stdin'], [process.stdout, 'stdout'], [process.stderr, 'stderr']].filter(([s]) => s) as any);
 
   for (const handle of handles) {
@@ -105,28 +130,32 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     const wrap = handle?._handle?.constructor?.name;
     const fd = typeof handle?._handle?.fd === 'number' && handle._handle.fd >= 0 ? handle._handle.fd : undefined;
     if (ctor === 'ChildProcess') {
-      items.push({ type: 'child-process', refed: true, owners: listenerOwners(handle, ['exit', 'close', 'error']),
+      items.push({ type: 'child-process', refed: true, ...listenerOwners(handle, ['exit', 'close', 'error']),
         details: { pid: handle.pid, command: (handle.spawnargs ?? []).join(' ') } });
     } else if (ctor === 'FSWatcher' || ctor === 'StatWatcher') {
-      items.push({ type: 'fs-watcher', refed: true, owners: listenerOwners(handle, ['change', 'rename']),
+      items.push({ type: 'fs-watcher', refed: true, ...listenerOwners(handle, ['change', 'rename']),
         details: { watcher: ctor } });
     } else if (wrap === 'UDP' || (ctor === 'Socket' && typeof handle.address === 'function' && handle.type)) {
       let address: any = {};
       try { address = handle.address(); } catch {}
-      items.push({ type: 'udp-socket', refed: true, fd, owners: listenerOwners(handle, ['message', 'listening']),
+      items.push({ type: 'udp-socket', refed: true, fd, ...listenerOwners(handle, ['message', 'listening']),
         details: { local: endpoint(address.address, address.port) } });
     } else if (typeof handle?.listen === 'function' && typeof handle?.address === 'function') {
       let address: any = null;
       try { address = handle.address(); } catch {}
       const local = typeof address === 'string' ? address : address ? endpoint(address.address, address.port) : undefined;
       items.push({ type: wrap === 'Pipe' ? 'pipe-server' : 'tcp-server', refed: true, fd,
-        owners: [...listenerOwners(handle, ['request', 'upgrade', 'connection']), ...listenerOwners(handle, ['listening', 'close'])],
+        ...ownersOf(...listenersOf(handle, ['request', 'upgrade', 'connection']), ...listenersOf(handle, ['listening', 'close'])),
         // close() was called (its handle is gone): it finishes when the loop gets a turn and its connections end.
         details: { local, connections: handle._connections, server: ctor, closing: handle._handle == null ? true : undefined } });
     } else if (wrap === 'TCP' || wrap === 'Pipe' || wrap === 'TTY' || ctor === 'Socket' || ctor === 'TLSSocket' || ctor === 'WriteStream' || ctor === 'ReadStream') {
       const server = handle.server;
-      let serverAddress: any = null;
-      try { serverAddress = server?.address?.(); } catch {}
+      // One getsockname per server, not per connection (a server may have thousands).
+      let serverAddress: any = server ? serverAddresses.get(server) : null;
+      if (server && serverAddress === undefined) {
+        try { serverAddress = server.address?.() ?? null; } catch { serverAddress = null; }
+        serverAddresses.set(server, serverAddress);
+      }
       const stream = stdio.get(handle);
       // An HTTP server's connection (a plain net.Server has no keepAliveTimeout, and never a parser).
       const http = server ? typeof server.keepAliveTimeout === 'number' : undefined;
@@ -136,12 +165,12 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
       items.push({
         type: stream ? 'stdio' : wrap === 'TCP' ? 'tcp-socket' : wrap === 'TTY' ? 'tty' : 'pipe',
         refed: true, fd,
-        owners: upgraded
-          ? [...listenerOwners(handle, ['data', 'close', 'end']), ...listenerOwners(server, ['upgrade'])]
+        ...(upgraded
+          ? ownersOf(...listenersOf(handle, ['data', 'close', 'end']), ...listenersOf(server, ['upgrade']))
           : server
-          ? [...listenerOwners(server, ['request', 'upgrade', 'connection'])]
-          : [...listenerOwners(handle, ['connect', 'data', 'readable', 'end', 'close', 'error', 'timeout']),
-             ...listenerOwners(handle._httpMessage, ['response', 'socket', 'error'])],
+          ? listenerOwners(server, ['request', 'upgrade', 'connection'])
+          : ownersOf(...listenersOf(handle, ['connect', 'data', 'readable', 'end', 'close', 'error', 'timeout']),
+             ...listenersOf(handle._httpMessage, ['response', 'socket', 'error']))),
         details: {
           stdio: stream,
           local: endpoint(handle.localAddress, handle.localPort),
@@ -161,11 +190,11 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
         },
       });
     } else if (ctor === 'MessagePort') {
-      items.push({ type: 'message-port', refed: true, owners: listenerOwners(handle, ['message']), details: {} });
+      items.push({ type: 'message-port', refed: true, ...listenerOwners(handle, ['message']), details: {} });
     } else {
       // A bare Pipe in a child with an IPC channel is that channel (fork(), cluster workers).
       const ipc = ctor === 'Pipe' && typeof (process as any).send === 'function' ? true : undefined;
-      items.push({ type: 'other', refed: true, fd, owners: [], details: { constructor: ctor, wrap, ipc } });
+      items.push({ type: 'other', refed: true, fd, owners: [], members: [], details: { constructor: ctor, wrap, ipc } });
     }
     if (items.length > before) {
       items[before]!.created = stacksOf(wrapOf(handle));
@@ -187,7 +216,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
         if (callback !== undefined && (callback === ourWatchdog || callback === ourPulse)) continue;
         items.push({
           type: 'timer', refed: typeof timer.hasRef === 'function' ? timer.hasRef() : true,
-          owners: remember(callback),
+          ...ownersOf(callback),
           details: { delay, repeat: timer._repeat ?? null, dueIn, callback: callback?.name || undefined },
           created: stacksOf(timer),
           asyncId: asyncIdOf(timer),
@@ -197,27 +226,33 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   }
 
   for (const request of (process as any)._getActiveRequests()) {
-    items.push({ type: 'request', refed: true, owners: remember(request?.oncomplete),
+    items.push({ type: 'request', refed: true, ...ownersOf(request?.oncomplete),
       details: { request: request?.constructor?.name, hostname: request?.hostname } });
   }
 
   // The libuv view: the only place that shows unref'd handles, and whether each one is active.
+  // It is a whole diagnostic report: past a few thousand resources its cost grows with them
+  // (70 ms at 10,000), so a big process goes without it, and is told so.
   const report = (process as any).report;
   const previous = report.excludeNetwork;
   report.excludeNetwork = true; // skip reverse DNS of every endpoint
   let libuv: RawCollection['libuv'] = [];
+  const libuvSkipped = items.length > libuvViewMax;
   try {
+    if (libuvSkipped) throw 'skipped';
     const describe = (e: any) => (e ? endpoint(e.ip4 ?? e.ip6 ?? e.host, e.port) : undefined);
     libuv = report.getReport().libuv
       .filter((h: any) => h.type !== 'loop')
       .map((h: any) => ({ type: h.type, active: !!h.is_active, refed: !!h.is_referenced, fd: h.fd ?? undefined,
         pid: h.pid ?? undefined, local: describe(h.localEndpoint), remote: describe(h.remoteEndpoint) }));
+  } catch (error) {
+    if (error !== 'skipped') throw error;
   } finally {
     report.excludeNetwork = previous;
   }
 
   const result: RawCollection = {
-    items, libuv, cwd: process.cwd(), nodeVersion: process.version,
+    items, libuv, libuvSkipped: libuvSkipped || undefined, cwd: process.cwd(), nodeVersion: process.version,
     // A cluster worker: cluster.isWorker, or on Node 18 (no getBuiltinModule) the internal
     // module only a worker loads.
     clusterWorker: typeof (process as any).getBuiltinModule === 'function'
@@ -226,7 +261,13 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     creationStacks: creation ? (creation.full() ? 'full' : 'on') : undefined,
     stacksMapped: (process as any).sourceMapsEnabled === true || process.execArgv.includes('--enable-source-maps')
       || /(^|\s)--enable-source-maps(\s|$)/.test(process.env.NODE_OPTIONS ?? ''),
-    functionNames: functions.map((fn) => fn.name),
+    functionNames: groups.map((group) => group[0]!.name),
+    groupSizes: groups.map((group) => group.length),
   };
-  return { json: JSON.stringify(result), functions };
+  return { json: JSON.stringify(result), groups };
+}
+
+/** The callbacks at the given places of the collector's function groups (called on the groups). */
+export function callbacksAt(this: Function[][], places: Array<[number, number]>): Array<Function | undefined> {
+  return places.map(([group, member]) => this[group]?.[member]);
 }

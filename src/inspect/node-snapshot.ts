@@ -6,7 +6,7 @@ import { formatDuration } from '../core/duration.js';
 import { withoutRunFlags } from '../core/format.js';
 import { settleWithin } from '../core/time.js';
 import type { Handle, HandleKind, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
-import { collectInTarget, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
+import { callbacksAt, collectInTarget, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
 import { CREATION_KEY } from '../in-target/creation-hook.js';
 import { WINDOW_KEY } from '../in-target/inspector-window.js';
 import { globalObject, timersEntryPoint } from '../in-target/process-facts.js';
@@ -21,6 +21,8 @@ import { closureVariables, internalProperties } from './scopes.js';
 import { ScriptCatalog } from './script-catalog.js';
 
 const GROUP = 'reload-doctor';
+/** Past this many resources the collector leaves out libuv's view (a whole process.report). */
+const LIBUV_VIEW_MAX = 5000;
 /** Short: a target that stops answering must not stall the report. */
 const CALL_TIMEOUT_MS = 3000;
 
@@ -48,12 +50,13 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const busyStack = options.busy ? await takeBusyStack(client, catalog.urls, notes) : undefined;
     const timers = await findTimerInternals(client);
     if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
-    const { raw, functionIds } = await runCollector(client, timers);
+    const { raw, groupsId } = await runCollector(client, timers);
     const rootPrefix = `/proc/${options.pid}/root`;
     const sourceMaps = new SourceMaps((url) => catalog.sourceMapUrls.get(url), rootPrefix);
     const resolver = new LocationResolver(raw.cwd, { rootPrefix, sourceMaps, stacksMapped: raw.stacksMapped });
-    const owners = await resolveOwners(client, raw.items, functionIds, raw.functionNames, urlOf, resolver);
+    const owners = await resolveOwners(client, raw, groupsId, urlOf, resolver);
     if (raw.creationStacks === 'full') notes.push('the service created more loop-keeping resources than creation stacks are kept for (200,000): the newest ones show their owner only');
+    if (raw.libuvSkipped) notes.push(`with ${raw.items.length.toLocaleString('en-US')} resources libuv's own view was left out (it costs the target a whole diagnostic report): unref'd handles are not listed, and an idle socket counts as keeping the loop alive`);
     const workers = await listWorkers(client, notes);
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
     if (raw.creationStacks) await linkLibrariesToApp(client, handles, resolver);
@@ -122,12 +125,13 @@ export async function findTimerInternals(client: CdpClient): Promise<TimerIntern
   return undefined;
 }
 
-async function runCollector(client: CdpClient, timers: TimerInternals | undefined): Promise<{ raw: RawCollection; functionIds: Array<string | undefined> }> {
+async function runCollector(client: CdpClient, timers: TimerInternals | undefined): Promise<{ raw: RawCollection; groupsId: string | undefined }> {
   const args = [
     timers ? { objectId: timers.timerListMap } : { value: null },
     timers?.binding ? { objectId: timers.binding } : { value: null },
     { value: CREATION_KEY },
     { value: WINDOW_KEY },
+    { value: LIBUV_VIEW_MAX },
   ];
   const anchor = timers?.timerListMap ?? (await referenceInTarget(client, globalObject, [], GROUP, CALL_TIMEOUT_MS)).objectId;
   const call = await client.send('Runtime.callFunctionOn', {
@@ -139,46 +143,77 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
   if (call.exceptionDetails) throw new Error(`collector failed in the target: ${call.exceptionDetails.exception?.description ?? call.exceptionDetails.text}`);
   const fields = await client.send('Runtime.getProperties', { objectId: call.result.objectId!, ownProperties: true }, CALL_TIMEOUT_MS);
   const json = fields.result.find((p) => p.name === 'json')?.value?.value;
-  const functionsRef = fields.result.find((p) => p.name === 'functions')?.value?.objectId;
-  const raw = JSON.parse(String(json)) as RawCollection;
-  const functionIds: Array<string | undefined> = [];
-  if (functionsRef && raw.functionNames.length > 0) {
-    const entries = await client.send('Runtime.getProperties', { objectId: functionsRef, ownProperties: true }, CALL_TIMEOUT_MS);
-    for (const entry of entries.result) {
-      if (/^\d+$/.test(entry.name)) functionIds[Number(entry.name)] = entry.value?.objectId;
-    }
-  }
-  return { raw, functionIds };
+  const groupsId = fields.result.find((p) => p.name === 'groups')?.value?.objectId;
+  return { raw: JSON.parse(String(json)) as RawCollection, groupsId };
 }
 
+type Position = { scriptId: string; lineNumber: number; columnNumber: number };
+
+/** The places of a group the owner is looked up at first: all of a small one, else its first, middle and last. */
+function samplesOf(size: number): number[] {
+  return size <= 3 ? [...Array(size).keys()] : [0, Math.floor(size / 2), size - 1];
+}
+
+const samePlace = (a: SourceLocation | undefined, b: SourceLocation | undefined) => a?.url === b?.url && a?.line === b?.line && a?.column === b?.column;
+
 /**
- * [[FunctionLocation]] of the callbacks that decide an owner. Resolved in rounds: first each
- * item's first candidate; only items whose candidate is Node's own code (or builtin) go on
- * to their next one. Most items settle in round one, which keeps the CDP calls few.
+ * [[FunctionLocation]] of the callbacks that decide an owner. Callbacks come in groups (same
+ * name and source text, collect-handles.ts): a group is looked up at a few places, and only
+ * when those disagree (the same code written twice) at every place. Then in rounds: first each
+ * item's first candidate; only items whose candidate is Node's own code go on to their next.
+ * The CDP calls grow with the lines of code involved, not with the number of handles.
  */
 async function resolveOwners(
-  client: CdpClient, items: RawItem[], functionIds: Array<string | undefined>, names: string[], urlOf: (scriptId: string) => Promise<string>, resolver: LocationResolver,
+  client: CdpClient, raw: RawCollection, groupsId: string | undefined, urlOf: (scriptId: string) => Promise<string>, resolver: LocationResolver,
 ): Promise<Array<SourceLocation | undefined>> {
-  const locations = new Map<number, SourceLocation | undefined>();
-  const locate = async (objectId: string | undefined, depth = 0): Promise<{ scriptId: string; lineNumber: number; columnNumber: number } | undefined> => {
+  const owners: Array<SourceLocation | undefined> = raw.items.map(() => undefined);
+  if (!groupsId) return owners;
+  const locate = async (objectId: string | undefined, depth = 0): Promise<Position | undefined> => {
     if (!objectId || depth > 3) return undefined;
     const internal = await internalProperties(client, objectId, CALL_TIMEOUT_MS);
     const target = internal.get('[[TargetFunction]]')?.objectId;
     if (target) return locate(target, depth + 1);
-    return internal.get('[[FunctionLocation]]')?.value as { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
+    return internal.get('[[FunctionLocation]]')?.value as Position | undefined;
   };
-  const resolveAll = (indexes: number[]) => Promise.all(indexes.map(async (index) => {
-    const position = await locate(functionIds[index]).catch(bestEffort(`locating the callback of resource ${index}`));
-    const url = position ? await urlOf(position.scriptId) : '';
-    locations.set(index, position ? resolver.resolve(url, position.lineNumber, position.columnNumber, names[index], true) : undefined);
-  }));
-  const owners: Array<SourceLocation | undefined> = items.map(() => undefined);
-  let pending = items.map((item, at) => ({ item, at, next: 0 })).filter((p) => p.item.owners.length > 0);
+  /** One call fetches the callbacks, one lists them; then one lookup each, all sent at once (the WebSocket pipelines them). */
+  const locatePlaces = async (places: Array<[number, number]>): Promise<Array<SourceLocation | undefined>> => {
+    if (places.length === 0) return [];
+    const picked = await client.send('Runtime.callFunctionOn', {
+      functionDeclaration: callbacksAt.toString(), objectId: groupsId, arguments: [{ value: places }], objectGroup: GROUP,
+    }, CALL_TIMEOUT_MS);
+    const listed = await client.send('Runtime.getProperties', { objectId: picked.result.objectId!, ownProperties: true }, CALL_TIMEOUT_MS);
+    const ids: Array<string | undefined> = [];
+    for (const entry of listed.result) if (/^\d+$/.test(entry.name)) ids[Number(entry.name)] = entry.value?.objectId;
+    return Promise.all(places.map(async ([group], at) => {
+      const position = await locate(ids[at]).catch(bestEffort(`locating a callback of group ${group}`));
+      const url = position ? await urlOf(position.scriptId) : '';
+      return position ? resolver.resolve(url, position.lineNumber, position.columnNumber, raw.functionNames[group], true) : undefined;
+    }));
+  };
+  const ofGroup = new Map<number, SourceLocation | undefined>();
+  const ofMember = new Map<string, SourceLocation | undefined>(); // groups whose places disagree
+  const resolveGroups = async (groups: number[]) => {
+    const places = groups.flatMap((group) => samplesOf(raw.groupSizes[group] ?? 0).map((member): [number, number] => [group, member]));
+    const found = await locatePlaces(places);
+    const split: number[] = [];
+    for (const group of groups) {
+      const seen = found.filter((_, at) => places[at]![0] === group);
+      if (seen.every((location) => samePlace(location, seen[0]))) ofGroup.set(group, seen[0]);
+      else split.push(group);
+    }
+    const every = split.flatMap((group) => [...Array(raw.groupSizes[group] ?? 0).keys()].map((member): [number, number] => [group, member]));
+    const located = await locatePlaces(every);
+    every.forEach(([group, member], at) => ofMember.set(`${group}:${member}`, located[at]));
+    for (const group of split) ofGroup.set(group, undefined);
+  };
+  const locationAt = (group: number, member: number) => (ofMember.has(`${group}:${member}`) ? ofMember.get(`${group}:${member}`) : ofGroup.get(group));
+
+  let pending = raw.items.map((item, at) => ({ item, at, next: 0 })).filter((p) => p.item.owners.length > 0);
   while (pending.length > 0) {
-    const wanted = new Set(pending.map((p) => p.item.owners[p.next]!).filter((index) => !locations.has(index)));
-    await resolveAll([...wanted]); // all sent at once: the WebSocket pipelines them
+    const wanted = new Set(pending.map((p) => p.item.owners[p.next]!).filter((group) => !ofGroup.has(group)));
+    await resolveGroups([...wanted]);
     pending = pending.filter((p) => {
-      const location = locations.get(p.item.owners[p.next]!);
+      const location = locationAt(p.item.owners[p.next]!, p.item.members[p.next]!);
       if (location && (!owners[p.at] || owners[p.at]!.internal)) owners[p.at] = location;
       if (location && !location.internal) return false;
       p.next += 1;

@@ -353,7 +353,7 @@ function inspectFlags(pid: number): number[] {
 
 /** Why SIGUSR1 opened no inspector, in one line a person can act on. */
 function explainNoInspector(pid: number): string {
-  const holder = readSocketTable(pid).find((row) => row.state === 'LISTEN' && row.localPort === DEFAULT_INSPECTOR_PORT);
+  const holder = readSocketTable(pid, (state, localPort) => state === 'LISTEN' && localPort === DEFAULT_INSPECTOR_PORT)[0];
   if (holder) {
     const owner = findSocketOwner(holder.inode);
     const who = owner !== undefined && owner !== pid ? `pid ${owner} (${readCmdline(owner).join(' ').slice(0, 60)})` : 'another process';

@@ -5,7 +5,7 @@
 // inspector never waits on it.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readCmdline, readSocketTable, readStatusFields, socketInodes, findSocketOwner } from './proc.js';
+import { findSocketOwner, heldInodes, readCmdline, readSocketTable, readStatusFields } from './proc.js';
 import { inOtherNetworkNamespace } from './inspector-channel.js';
 
 const run = promisify(execFile);
@@ -22,10 +22,11 @@ export interface InspectorSession {
 }
 
 export function inspectorSessions(pid: number, port: number, likelyClients: Array<number | undefined> = []): InspectorSession[] {
-  const owned = socketInodes(pid);
-  const rows = readSocketTable(pid);
+  // Only the rows of connections to or from the port are decoded (a busy target has thousands).
+  const rows = readSocketTable(pid, (state, localPort, remotePort) => state === 'ESTABLISHED' && (localPort === port || remotePort === port));
+  const owned = heldInodes(pid, rows.filter((row) => row.localPort === port).map((row) => row.inode));
   return rows
-    .filter((row) => row.state === 'ESTABLISHED' && row.localPort === port && owned.has(row.inode))
+    .filter((row) => row.localPort === port && owned.has(row.inode))
     .map((row) => {
       const client = rows.find((other) => other.localPort === row.remotePort && other.remotePort === port && other.localAddress === row.remoteAddress);
       return {

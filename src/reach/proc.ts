@@ -174,24 +174,34 @@ function compressIpv6(groups: string[]): string {
 }
 
 /** Sockets of the network namespace the pid lives in, as /proc/<pid>/net/* shows them. */
-export function readSocketTable(pid: number): SocketRow[] {
+export function readSocketTable(pid: number, wanted?: RowFilter): SocketRow[] {
   const rows: SocketRow[] = [];
   for (const protocol of ['tcp', 'tcp6', 'udp', 'udp6'] as const) {
     const text = readText(`/proc/${pid}/net/${protocol}`);
     if (!text) continue;
+    // Rows are fixed-width after "sl: ": addresses of 8 (IPv4) or 32 (IPv6) hex digits, ":port",
+    // then the state. A busy server has tens of thousands of rows: only the ones asked for are
+    // split and decoded.
+    const width = protocol.endsWith('6') ? 32 : 8;
     for (const line of text.split('\n').slice(1)) {
+      const at = line.indexOf(': ') + 2;
+      if (at < 2 || line.length < at + 2 * (width + 6) + 2) continue;
+      const local = line.slice(at, at + width + 5);
+      const remote = line.slice(at + width + 6, at + 2 * (width + 5) + 1);
+      const stateCode = line.slice(at + 2 * (width + 6), at + 2 * (width + 6) + 2);
+      const state = protocol.startsWith('tcp') ? (TCP_STATES[stateCode] ?? stateCode) : 'UNCONN';
+      const localPort = parseInt(local.slice(width + 1), 16);
+      const remotePort = parseInt(remote.slice(width + 1), 16);
+      if (wanted && !wanted(state, localPort, remotePort)) continue;
       const cols = line.trim().split(/\s+/);
       if (cols.length < 10) continue;
-      const [local, remote, state] = [cols[1]!, cols[2]!, cols[3]!];
-      const [localHex, localPort] = local.split(':');
-      const [remoteHex, remotePort] = remote.split(':');
       rows.push({
         protocol,
-        localAddress: decodeAddress(localHex!),
-        localPort: parseInt(localPort!, 16),
-        remoteAddress: decodeAddress(remoteHex!),
-        remotePort: parseInt(remotePort!, 16),
-        state: protocol.startsWith('tcp') ? (TCP_STATES[state] ?? state) : 'UNCONN',
+        localAddress: decodeAddress(local.slice(0, local.indexOf(':'))),
+        localPort,
+        remoteAddress: decodeAddress(remote.slice(0, remote.indexOf(':'))),
+        remotePort,
+        state,
         inode: Number(cols[9]),
       });
     }
@@ -199,14 +209,38 @@ export function readSocketTable(pid: number): SocketRow[] {
   return rows;
 }
 
+/** Which rows of a socket table to decode: by state and ports, known before decoding addresses. */
+export type RowFilter = (state: string, localPort: number, remotePort: number) => boolean;
+
+/**
+ * Which of these socket inodes the pid holds. Its fds are scanned newest first (a socket just
+ * opened, like an inspector's, has one of the highest numbers) and the scan stops once all are
+ * found: a process with 20,000 sockets is not read whole for the few that are asked about.
+ */
+export function heldInodes(pid: number, inodes: Iterable<number>): Set<number> {
+  const wanted = new Set(inodes);
+  const held = new Set<number>();
+  if (wanted.size === 0) return held;
+  const fds = readDir(`/proc/${pid}/fd`).map(Number).sort((a, b) => b - a);
+  for (const fd of fds) {
+    const match = /^socket:\[(\d+)\]$/.exec(readLink(`/proc/${pid}/fd/${fd}`) ?? '');
+    if (match && wanted.has(Number(match[1]))) {
+      held.add(Number(match[1]));
+      if (held.size === wanted.size) break;
+    }
+  }
+  return held;
+}
+
 /** The sockets this pid holds (its fds matched against its namespace's tables). */
-export function processSockets(pid: number): SocketRow[] {
-  const inodes = socketInodes(pid);
-  return readSocketTable(pid).filter((row) => inodes.has(row.inode));
+export function processSockets(pid: number, wanted?: RowFilter): SocketRow[] {
+  const rows = readSocketTable(pid, wanted);
+  const held = heldInodes(pid, rows.map((row) => row.inode));
+  return rows.filter((row) => held.has(row.inode));
 }
 
 export function listeningTcp(pid: number): SocketRow[] {
-  return processSockets(pid).filter((row) => row.state === 'LISTEN');
+  return processSockets(pid, (state) => state === 'LISTEN');
 }
 
 export interface ThreadInfo {

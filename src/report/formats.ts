@@ -4,7 +4,7 @@
 import type { Diagnosis } from '../core/diagnosis.js';
 import { inertDiagnosis, noWorkflowCommands } from '../core/sanitize.js';
 import { renderGithubAnnotations } from './github.js';
-import { toJsonDocument } from './json.js';
+import { jsonPieces, toJsonDocument } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderText } from './text.js';
 
@@ -20,7 +20,7 @@ export interface RenderOptions {
 }
 
 export function render(format: Format, diagnosis: Diagnosis, options: RenderOptions): string {
-  if (format === 'json') return `${JSON.stringify(toJsonDocument(diagnosis, options.toolVersion), null, 2)}\n`;
+  if (format === 'json') return [...renderPieces('json', diagnosis, options)].join('');
   const safe = inertDiagnosis(diagnosis);
   switch (format) {
     case 'text': return `${renderText(safe, options.color)}\n`;
@@ -28,4 +28,10 @@ export function render(format: Format, diagnosis: Diagnosis, options: RenderOpti
     // The annotations, then the text report for the log (no line of it can be a workflow command).
     case 'github': return `${renderGithubAnnotations(safe, options.workspace)}\n${noWorkflowCommands(renderText(safe, false))}\n`;
   }
+}
+
+/** The report in pieces, to write as they come: JSON by array element (a big snapshot never becomes one string), the others whole. */
+export function* renderPieces(format: Format, diagnosis: Diagnosis, options: RenderOptions): Generator<string> {
+  if (format === 'json') yield* jsonPieces(toJsonDocument(diagnosis, options.toolVersion));
+  else yield render(format, diagnosis, options);
 }

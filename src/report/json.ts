@@ -56,6 +56,8 @@ export interface ShutdownDocument {
   snapshot: { source: Snapshot['source']; takenAtMs: number; busyStack: Snapshot['busyStack'] | null; threads: Snapshot['threads'] | null; notes: string[] } | null;
   warnings: string[];
   unfinished: string | null;
+  /** How many handles were seen, how many of them block, and into how many findings they were grouped. */
+  counts: { handles: number; blocking: number; notBlocking: number; findings: number };
 }
 
 export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): ShutdownDocument {
@@ -90,9 +92,58 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): Shutd
       : null,
     warnings: [...diagnosis.warnings],
     unfinished: diagnosis.unfinished ?? null,
+    counts: {
+      handles: snapshot?.handles.length ?? 0,
+      blocking: snapshot?.handles.filter((h) => h.blocking).length ?? 0,
+      notBlocking: snapshot?.handles.filter((h) => !h.blocking).length ?? 0,
+      findings: diagnosis.findings.length,
+    },
   };
 }
 
+/**
+ * The document as text, in pieces: a snapshot of 100,000 handles is never one string of tens of
+ * megabytes. The pieces joined are the document (what JSON.parse reads back), indented as
+ * JSON.stringify(document, null, 2) would be, one array element at a time.
+ */
+export function* jsonPieces(document: ShutdownDocument): Generator<string> {
+  yield* objectPieces(document as unknown as Record<string, unknown>, '');
+  yield '\n';
+}
+
+/** Arrays longer than this are written element by element (and objects holding them, field by field). */
+const WHOLE_UP_TO = 50;
+
+function* valuePieces(value: unknown, indent: string): Generator<string> {
+  if (Array.isArray(value) && needsPieces(value)) {
+    yield '[';
+    for (let at = 0; at < value.length; at++) {
+      yield `${at === 0 ? '' : ','}\n${indent}  `;
+      yield* valuePieces(value[at], `${indent}  `);
+    }
+    yield value.length === 0 ? ']' : `\n${indent}]`;
+  } else if (value !== null && typeof value === 'object' && needsPieces(value)) {
+    yield* objectPieces(value as Record<string, unknown>, indent);
+  } else {
+    yield (JSON.stringify(value, null, 2) ?? 'null').replace(/\n/g, `\n${indent}`);
+  }
+}
+
+function* objectPieces(value: Record<string, unknown>, indent: string): Generator<string> {
+  const keys = Object.keys(value).filter((key) => value[key] !== undefined);
+  yield '{';
+  for (const [at, key] of keys.entries()) {
+    yield `${at === 0 ? '' : ','}\n${indent}  ${JSON.stringify(key)}: `;
+    yield* valuePieces(value[key], `${indent}  `);
+  }
+  yield keys.length === 0 ? '}' : `\n${indent}}`;
+}
+
+/** A long array, or something holding one: written in pieces. */
+function needsPieces(value: object): boolean {
+  if (Array.isArray(value)) return value.length > WHOLE_UP_TO || value.some((item) => item !== null && typeof item === 'object' && needsPieces(item));
+  return Object.values(value).some((item) => item !== null && typeof item === 'object' && needsPieces(item));
+}
 function plainFinding(finding: Finding): FindingDocument {
   return {
     id: finding.id,

@@ -31,7 +31,12 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
       lines.push(c.green('Nothing keeps the event loop alive.'));
     } else {
       lines.push(c.bold(snapshot.source === 'inspector' ? 'Resources keeping the event loop alive:' : 'What /proc shows the process holding:'));
-      for (const finding of blocking) lines.push('', ...findingLines(finding, c));
+      for (const finding of shownFindings(blocking)) lines.push('', ...findingLines(finding, c));
+      if (blocking.length > MAX_FINDINGS_SHOWN) {
+        const rest = blocking.length - MAX_FINDINGS_SHOWN;
+        const handles = [...blocking].sort(byWeight).slice(MAX_FINDINGS_SHOWN).reduce((sum, finding) => sum + finding.handles.length, 0);
+        lines.push('', c.dim(`  … and ${rest} more finding${rest === 1 ? '' : 's'} (${handles.toLocaleString('en-US')} handle${handles === 1 ? '' : 's'}): every one is in --json`));
+      }
     }
     if (snapshot.busyStack && snapshot.busyStack.length > 0) {
       lines.push('', c.bold('JS stack of the busy main thread:'));
@@ -59,6 +64,16 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
     lines.push('', c.red(`Sent SIGKILL (--kill): pid ${target.pid} was killed with no mercy.`));
   }
   return lines.join('\n');
+}
+
+/** A report stays readable however many owners there are: the findings that block most, then a count of the rest. */
+const MAX_FINDINGS_SHOWN = 10;
+const SEVERITY_RANK = { blocks: 0, warning: 1, harmless: 2 } as const;
+const byWeight = (a: Finding, b: Finding) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.handles.length - a.handles.length;
+
+/** All of them in the rules' order when few; else the ones that block most. */
+function shownFindings(findings: readonly Finding[]): readonly Finding[] {
+  return findings.length <= MAX_FINDINGS_SHOWN ? findings : [...findings].sort(byWeight).slice(0, MAX_FINDINGS_SHOWN);
 }
 
 /** In time, but failed anyway (a request in flight was dropped): no ✔ on a failing run. */

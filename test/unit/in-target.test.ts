@@ -158,18 +158,34 @@ describe('in-target functions, rebuilt from their source text', () => {
     const previous = report.excludeNetwork;
     try {
       const { fn } = rebuild(collectHandles.collectInTarget);
-      const { json, functions } = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none');
+      // Two more servers whose listeners one line of code made: one group of two callbacks.
+      const twins = [1, 2].map(() => net.createServer(function onTwinConnection() {}).listen(0, '127.0.0.1'));
+      await Promise.all(twins.map((twin) => new Promise((resolve) => twin.once('listening', resolve))));
+      const { json, groups } = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000);
+      // Past the limit, libuv's view (a whole process.report) is left out, and said so.
+      const bare = JSON.parse(fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 0).json) as collectHandles.RawCollection;
+      expect(bare.libuvSkipped).toBe(true);
+      expect(bare.libuv).toEqual([]);
+      twins.forEach((twin) => twin.close());
       const raw = JSON.parse(json) as collectHandles.RawCollection;
+      const twinGroup = raw.functionNames.indexOf('onTwinConnection');
+      expect(raw.groupSizes[twinGroup]).toBe(2);
+      const twinItems = raw.items.filter((item) => item.owners.includes(twinGroup));
+      expect(twinItems.map((item) => item.members[item.owners.indexOf(twinGroup)]).sort()).toEqual([0, 1]);
       const port = (server.address() as net.AddressInfo).port;
       expect(raw.items).toContainEqual(expect.objectContaining({ type: 'tcp-server', details: expect.objectContaining({ local: `127.0.0.1:${port}` }) }));
       expect(raw.nodeVersion).toBe(process.version);
       expect(raw.libuv.length).toBeGreaterThan(0);
-      expect(functions.length).toBe(raw.functionNames.length);
+      expect(groups.length).toBe(raw.functionNames.length);
+      expect(raw.groupSizes).toEqual(groups.map((group: Function[]) => group.length));
       expect(report.excludeNetwork).toBe(previous);
+      // The callbacks at given places of the groups, for their lookup; a place that is not there gives undefined.
+      const picker = rebuild(collectHandles.callbacksAt).fn;
+      expect(picker.call(groups, [[0, 0], [groups.length, 0]])).toEqual([groups[0][0], undefined]);
     } finally {
       server.close();
     }
-    rebuilt.add('collectInTarget');
+    rebuilt.add('collectInTarget').add('callbacksAt');
   });
 });
 

@@ -82,4 +82,19 @@ describe('buildTimeline', () => {
     expect(withTraffic(timeline, undefined, undefined)).toBe(timeline);
     expect(withTraffic(timeline, { url: 'x', warmup: { sent: 3, answered: 3 }, keepAliveConnections: 1, inFlight: { outcome: 'completed-before-signal', status: 200 } }, undefined)).toBe(timeline);
   });
+
+  it('a big generic finding is one lane, and its events a summary: a few ends, the last, one line for what remained', () => {
+    const timers = Array.from({ length: 40 }, (_, i) => handle(100 + i, 'timer', 'Timeout every 1000 ms', { delay: 1000, repeat: 1000 }));
+    const big: Snapshot = { ...before, handles: timers };
+    const ends = timers.slice(0, 30).map((timer, i) => [at(10 + i), 'end', timer.asyncId]);
+    const timeline = buildTimeline({ raw: parseRecord(JSON.stringify(ends)), source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before: big, findings: explain(big), notes: [] });
+    expect(timeline.lanes).toEqual([{ name: '40 × Timeout every 1000 ms', package: undefined, resources: 40, endMs: null }]);
+    expect(timeline.events.map((e) => [e.atMs, e.kind, e.what])).toEqual([
+      [10, 'closed', 'Timeout every 1000 ms was cleared'],
+      [11, 'closed', 'Timeout every 1000 ms was cleared'],
+      [12, 'closed', 'Timeout every 1000 ms was cleared'],
+      [39, 'closed', 'the last of 30 (40 × Timeout every 1000 ms) closed'],
+      [1500, 'remained', '10 (40 × Timeout every 1000 ms) were still open'],
+    ]);
+  });
 });
