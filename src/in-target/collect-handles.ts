@@ -24,7 +24,9 @@ export interface RawCollection {
   libuv: Array<{ type: string; active: boolean; refed: boolean; fd?: number; pid?: number; local?: string; remote?: string }>;
   /** The libuv view was left out (too many resources): nothing unref'd is listed, every socket counts as active. */
   libuvSkipped?: boolean;
-  /** Per function group: its callbacks' name and how many callbacks it holds. */
+  /** How many resources there are: `items` holds the first chunk's, the other chunks come from `next`. */
+  total: number;
+  /** Per function group: its callbacks' name and how many callbacks it holds (with the last chunk). */
   functionNames: string[];
   groupSizes: number[];
   cwd: string;
@@ -38,7 +40,7 @@ export interface RawCollection {
 }
 
 /* eslint-disable */
-export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string, libuvViewMax: number): { json: string; groups: Function[][] } {
+export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string, libuvViewMax: number, chunkSize: number): { json: string; groups: Function[][]; next: (() => string) | null } {
   // Callbacks are grouped by their name and source text: the closures one line of code makes
   // (a listener per connection, a timer per job) are one group, whose place reload-doctor
   // looks up once or a few times instead of once per closure (a round trip each).
@@ -113,7 +115,6 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     return Math.max(0, Math.round(timer._idleStart + timer._idleTimeout - now));
   };
 
-  const items: RawItem[] = [];
   const handles: any[] = (process as any)._getActiveHandles();
   const childStdio = new Map<unknown, number>();
   for (const handle of handles) {
@@ -124,8 +125,9 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   const serverAddresses = new Map<unknown, any>();
   const stdio = new Map<unknown, string>([[process.stdin, 'stdin'], [process.stdout, 'stdout'], [process.stderr, 'stderr']].filter(([s]) => s) as any);
 
-  for (const handle of handles) {
-    const before = items.length;
+  /** One handle of _getActiveHandles() as it leaves the target. */
+  const describeHandle = (handle: any): RawItem | undefined => {
+    const items: RawItem[] = [];
     const ctor = handle?.constructor?.name ?? typeof handle;
     const wrap = handle?._handle?.constructor?.name;
     const fd = typeof handle?._handle?.fd === 'number' && handle._handle.fd >= 0 ? handle._handle.fd : undefined;
@@ -196,39 +198,59 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
       const ipc = ctor === 'Pipe' && typeof (process as any).send === 'function' ? true : undefined;
       items.push({ type: 'other', refed: true, fd, owners: [], members: [], details: { constructor: ctor, wrap, ipc } });
     }
-    if (items.length > before) {
-      items[before]!.created = stacksOf(wrapOf(handle));
-      items[before]!.asyncId = asyncIdOf(wrapOf(handle));
+    if (items.length > 0) {
+      items[0]!.created = stacksOf(wrapOf(handle));
+      items[0]!.asyncId = asyncIdOf(wrapOf(handle));
     }
-  }
+    return items[0];
+  };
 
   // Timers live in the timer lists, one list per duration; all of them share one libuv timer.
   // reload-doctor's own watchdog (inspector-window.ts) is not the target's: left out.
   const ourWatchdog = (globalThis as any)[Symbol.for(watchdogKey)]?.tick;
   const ourPulse = (globalThis as any)[Symbol.for(`${watchdogKey}.timeline`)]?.tick; // timeline-recorder.ts
+  const describeTimer = (timer: any): RawItem => {
+    const delay = timer._idleTimeout;
+    const callback = timer._onTimeout;
+    return {
+      type: 'timer', refed: typeof timer.hasRef === 'function' ? timer.hasRef() : true,
+      ...ownersOf(callback),
+      details: { delay, repeat: timer._repeat ?? null, dueIn: now === undefined ? undefined : Math.max(0, Math.round(timer._idleStart + delay - now)), callback: callback?.name || undefined },
+      created: stacksOf(timer),
+      asyncId: asyncIdOf(timer),
+    };
+  };
+  const describeRequest = (request: any): RawItem => ({ type: 'request', refed: true, ...ownersOf(request?.oncomplete),
+    details: { request: request?.constructor?.name, hostname: request?.hostname } });
+
+  // Every resource first (references only); described a chunk at a time, so that a process
+  // with 100,000 of them never holds them all as objects and one string at once.
+  const resources: any[] = [...handles];
+  const handlesEnd = resources.length;
   if (timerListMap && typeof timerListMap === 'object') {
     for (const key of Object.keys(timerListMap)) {
       const list = timerListMap[key];
       for (let timer = list?._idleNext; timer && timer !== list; timer = timer._idleNext) {
-        const delay = timer._idleTimeout;
-        const dueIn = now === undefined ? undefined : Math.max(0, Math.round(timer._idleStart + delay - now));
         const callback = timer._onTimeout;
         if (callback !== undefined && (callback === ourWatchdog || callback === ourPulse)) continue;
-        items.push({
-          type: 'timer', refed: typeof timer.hasRef === 'function' ? timer.hasRef() : true,
-          ...ownersOf(callback),
-          details: { delay, repeat: timer._repeat ?? null, dueIn, callback: callback?.name || undefined },
-          created: stacksOf(timer),
-          asyncId: asyncIdOf(timer),
-        });
+        resources.push(timer);
       }
     }
   }
-
-  for (const request of (process as any)._getActiveRequests()) {
-    items.push({ type: 'request', refed: true, ...ownersOf(request?.oncomplete),
-      details: { request: request?.constructor?.name, hostname: request?.hostname } });
-  }
+  const timersEnd = resources.length;
+  for (const request of (process as any)._getActiveRequests()) resources.push(request);
+  let cursor = 0;
+  const describeNext = (): RawItem[] => {
+    const described: RawItem[] = [];
+    for (const end = Math.min(resources.length, cursor + chunkSize); cursor < end; cursor++) {
+      const resource = resources[cursor];
+      const item = cursor < handlesEnd ? describeHandle(resource) : cursor < timersEnd ? describeTimer(resource) : describeRequest(resource);
+      if (item) described.push(item);
+    }
+    return described;
+  };
+  const items = describeNext();
+  const groupsDone = () => ({ functionNames: groups.map((group) => group[0]!.name), groupSizes: groups.map((group) => group.length) });
 
   // The libuv view: the only place that shows unref'd handles, and whether each one is active.
   // It is a whole diagnostic report: past a few thousand resources its cost grows with them
@@ -237,7 +259,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   const previous = report.excludeNetwork;
   report.excludeNetwork = true; // skip reverse DNS of every endpoint
   let libuv: RawCollection['libuv'] = [];
-  const libuvSkipped = items.length > libuvViewMax;
+  const libuvSkipped = resources.length > libuvViewMax;
   try {
     if (libuvSkipped) throw 'skipped';
     const describe = (e: any) => (e ? endpoint(e.ip4 ?? e.ip6 ?? e.host, e.port) : undefined);
@@ -261,13 +283,23 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     creationStacks: creation ? (creation.full() ? 'full' : 'on') : undefined,
     stacksMapped: (process as any).sourceMapsEnabled === true || process.execArgv.includes('--enable-source-maps')
       || /(^|\s)--enable-source-maps(\s|$)/.test(process.env.NODE_OPTIONS ?? ''),
-    functionNames: groups.map((group) => group[0]!.name),
-    groupSizes: groups.map((group) => group.length),
+    total: resources.length,
+    ...(cursor >= resources.length ? groupsDone() : { functionNames: [], groupSizes: [] }),
   };
-  return { json: JSON.stringify(result), groups };
+  // The rest, a chunk per call; the last one says what the function groups hold.
+  const next = cursor >= resources.length ? null : (): string => {
+    const more = describeNext();
+    return JSON.stringify(cursor >= resources.length ? { items: more, ...groupsDone() } : { items: more });
+  };
+  return { json: JSON.stringify(result), groups, next };
 }
 
 /** The callbacks at the given places of the collector's function groups (called on the groups). */
 export function callbacksAt(this: Function[][], places: Array<[number, number]>): Array<Function | undefined> {
   return places.map(([group, member]) => this[group]?.[member]);
+}
+
+/** The collector's next chunk (called on its `next`). */
+export function nextChunk(this: () => string): string {
+  return this();
 }

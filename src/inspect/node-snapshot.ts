@@ -6,7 +6,7 @@ import { formatDuration } from '../core/duration.js';
 import { withoutRunFlags } from '../core/format.js';
 import { settleWithin } from '../core/time.js';
 import type { Handle, HandleKind, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
-import { callbacksAt, collectInTarget, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
+import { callbacksAt, collectInTarget, nextChunk, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
 import { CREATION_KEY } from '../in-target/creation-hook.js';
 import { WINDOW_KEY } from '../in-target/inspector-window.js';
 import { globalObject, timersEntryPoint } from '../in-target/process-facts.js';
@@ -21,6 +21,8 @@ import { closureVariables, internalProperties } from './scopes.js';
 import { ScriptCatalog } from './script-catalog.js';
 
 const GROUP = 'reload-doctor';
+/** The collector describes this many resources per call: the target's memory stays bounded. */
+const CHUNK_SIZE = 5000;
 /** Past this many resources the collector leaves out libuv's view (a whole process.report). */
 const LIBUV_VIEW_MAX = 5000;
 /** Short: a target that stops answering must not stall the report. */
@@ -132,6 +134,7 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
     { value: CREATION_KEY },
     { value: WINDOW_KEY },
     { value: LIBUV_VIEW_MAX },
+    { value: CHUNK_SIZE },
   ];
   const anchor = timers?.timerListMap ?? (await referenceInTarget(client, globalObject, [], GROUP, CALL_TIMEOUT_MS)).objectId;
   const call = await client.send('Runtime.callFunctionOn', {
@@ -144,7 +147,22 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
   const fields = await client.send('Runtime.getProperties', { objectId: call.result.objectId!, ownProperties: true }, CALL_TIMEOUT_MS);
   const json = fields.result.find((p) => p.name === 'json')?.value?.value;
   const groupsId = fields.result.find((p) => p.name === 'groups')?.value?.objectId;
-  return { raw: JSON.parse(String(json)) as RawCollection, groupsId };
+  const nextId = fields.result.find((p) => p.name === 'next')?.value?.objectId;
+  const raw = JSON.parse(String(json)) as RawCollection;
+  // A big process: the rest a chunk at a time (the target never builds them all at once).
+  while (nextId && raw.items.length < raw.total) {
+    const chunk = await client.send('Runtime.callFunctionOn', { functionDeclaration: nextChunk.toString(), objectId: nextId, returnByValue: true }, CALL_TIMEOUT_MS);
+    if (chunk.exceptionDetails) throw new Error(`collector failed in the target: ${chunk.exceptionDetails.exception?.description ?? chunk.exceptionDetails.text}`);
+    const more = JSON.parse(String(chunk.result.value)) as Pick<RawCollection, 'items'> & Partial<Pick<RawCollection, 'functionNames' | 'groupSizes'>>;
+    for (const item of more.items) raw.items.push(item);
+    if (more.functionNames) {
+      raw.functionNames = more.functionNames;
+      raw.groupSizes = more.groupSizes ?? [];
+      break;
+    }
+    if (more.items.length === 0) break; // nothing more came: never loop on a target that changed under us
+  }
+  return { raw, groupsId };
 }
 
 type Position = { scriptId: string; lineNumber: number; columnNumber: number };

@@ -26,7 +26,7 @@ import { startGuardian, type GuardianLink, type GuardianState } from './guardian
 import { closeChannel, openChannel, type InspectorChannel } from './inspector-channel.js';
 import { cutSessions, describeSession, foreignSessions } from './inspector-sessions.js';
 import { lockDefaultPort, type PortLock } from './port-lock.js';
-import { isAlive, listeningTcp, readCmdline, readEnvironVariable, readSocketTable, signalDisposition, threadWait, findSocketOwner, type SocketRow } from './proc.js';
+import { heldInodes, isAlive, listeningTcp, readCmdline, readListeningTcp, readEnvironVariable, readSocketTable, signalDisposition, threadWait, findSocketOwner, type SocketRow } from './proc.js';
 
 export type { GuardianState } from './guardian-link.js';
 
@@ -114,7 +114,9 @@ export function inspectorAccess(target: Target, options: AccessOptions): Inspect
     let client: CdpClient | undefined;
     const openedAt = performance.now();
     try {
-      const before = new Set(listeningTcp(pid).map((row) => row.inode));
+      // Every listening socket of its namespace before the SIGUSR1 (whoever holds it): what is
+      // new after it, and the target's own, is the inspector. No fd scan for sockets not asked about.
+      const before = new Set(readListeningTcp(pid).map((row) => row.inode));
       // A process `run` started is kept quiet from its first line (the preload); any other
       // cluster primary's first opening reaches its workers before we can stop it.
       const workers = armed ? [] : clusterWorkersOf(pid);
@@ -265,7 +267,10 @@ async function newInspectorPort(pid: number, before: Set<number>): Promise<numbe
   const deadline = Date.now() + PORT_WAIT_MS;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) throw new TargetGoneError(`process ${pid} exited while we attached`);
-    const fresh = listeningTcp(pid).find((row) => !before.has(row.inode) && LOOPBACK.has(row.localAddress));
+    // New since the SIGUSR1, on loopback, and the target's own (its fds, newest first).
+    const candidates = readListeningTcp(pid).filter((row) => !before.has(row.inode) && LOOPBACK.has(row.localAddress));
+    const held = heldInodes(pid, candidates.map((row) => row.inode));
+    const fresh = candidates.find((row) => held.has(row.inode));
     if (fresh) return fresh.localPort;
     await sleep(5);
   }

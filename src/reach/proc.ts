@@ -1,6 +1,6 @@
 // Reading a process from the outside through /proc. Every reader tolerates the process
 // vanishing between two reads: it returns undefined or an empty list instead of throwing.
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { bestEffort } from '../core/debug.js';
 
 export interface ProcStat {
@@ -178,33 +178,79 @@ export function readSocketTable(pid: number, wanted?: RowFilter): SocketRow[] {
   const rows: SocketRow[] = [];
   for (const protocol of ['tcp', 'tcp6', 'udp', 'udp6'] as const) {
     const text = readText(`/proc/${pid}/net/${protocol}`);
-    if (!text) continue;
-    // Rows are fixed-width after "sl: ": addresses of 8 (IPv4) or 32 (IPv6) hex digits, ":port",
-    // then the state. A busy server has tens of thousands of rows: only the ones asked for are
-    // split and decoded.
-    const width = protocol.endsWith('6') ? 32 : 8;
-    for (const line of text.split('\n').slice(1)) {
-      const at = line.indexOf(': ') + 2;
-      if (at < 2 || line.length < at + 2 * (width + 6) + 2) continue;
-      const local = line.slice(at, at + width + 5);
-      const remote = line.slice(at + width + 6, at + 2 * (width + 5) + 1);
-      const stateCode = line.slice(at + 2 * (width + 6), at + 2 * (width + 6) + 2);
-      const state = protocol.startsWith('tcp') ? (TCP_STATES[stateCode] ?? stateCode) : 'UNCONN';
-      const localPort = parseInt(local.slice(width + 1), 16);
-      const remotePort = parseInt(remote.slice(width + 1), 16);
-      if (wanted && !wanted(state, localPort, remotePort)) continue;
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 10) continue;
-      rows.push({
-        protocol,
-        localAddress: decodeAddress(local.slice(0, local.indexOf(':'))),
-        localPort,
-        remoteAddress: decodeAddress(remote.slice(0, remote.indexOf(':'))),
-        remotePort,
-        state,
-        inode: Number(cols[9]),
-      });
+    if (text) rows.push(...parseSocketRows(protocol, text.split('\n').slice(1), wanted));
+  }
+  return rows;
+}
+
+/**
+ * The listening TCP sockets of the pid's network namespace. The kernel lists listening sockets
+ * before any connection (the listening hash, then the established one), so the table is read
+ * only until its first row that is not LISTEN: with 20,000 connections that is a few kilobytes,
+ * not megabytes.
+ */
+export function readListeningTcp(pid: number): SocketRow[] {
+  const rows: SocketRow[] = [];
+  for (const protocol of ['tcp', 'tcp6'] as const) {
+    let fd: number;
+    try {
+      fd = openSync(`/proc/${pid}/net/${protocol}`, 'r');
+    } catch (error) {
+      unreadable(`/proc/${pid}/net/${protocol}`, error, undefined);
+      continue;
     }
+    try {
+      const buffer = Buffer.alloc(1 << 16);
+      let rest = '';
+      let header = true;
+      for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
+        const lines = (rest + buffer.toString('latin1', 0, read)).split('\n');
+        rest = lines.pop()!;
+        if (header) {
+          lines.shift();
+          header = false;
+        }
+        const parsed = parseSocketRows(protocol, lines);
+        const listening = parsed.filter((row) => row.state === 'LISTEN');
+        rows.push(...listening);
+        if (listening.length < parsed.length) break;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return rows;
+}
+
+/**
+ * Rows are fixed-width after "sl: ": addresses of 8 (IPv4) or 32 (IPv6) hex digits, ":port", then
+ * the state. A busy server has tens of thousands of rows: only the ones asked for are split and
+ * decoded.
+ */
+function parseSocketRows(protocol: SocketRow['protocol'], lines: string[], wanted?: RowFilter): SocketRow[] {
+  const rows: SocketRow[] = [];
+  const width = protocol.endsWith('6') ? 32 : 8;
+  for (const line of lines) {
+    const at = line.indexOf(': ') + 2;
+    if (at < 2 || line.length < at + 2 * (width + 6) + 2) continue;
+    const local = line.slice(at, at + width + 5);
+    const remote = line.slice(at + width + 6, at + 2 * (width + 5) + 1);
+    const stateCode = line.slice(at + 2 * (width + 6), at + 2 * (width + 6) + 2);
+    const state = protocol.startsWith('tcp') ? (TCP_STATES[stateCode] ?? stateCode) : 'UNCONN';
+    const localPort = parseInt(local.slice(width + 1), 16);
+    const remotePort = parseInt(remote.slice(width + 1), 16);
+    if (wanted && !wanted(state, localPort, remotePort)) continue;
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 10) continue;
+    rows.push({
+      protocol,
+      localAddress: decodeAddress(local.slice(0, width)),
+      localPort,
+      remoteAddress: decodeAddress(remote.slice(0, width)),
+      remotePort,
+      state,
+      inode: Number(cols[9]),
+    });
   }
   return rows;
 }
@@ -240,7 +286,9 @@ export function processSockets(pid: number, wanted?: RowFilter): SocketRow[] {
 }
 
 export function listeningTcp(pid: number): SocketRow[] {
-  return processSockets(pid, (state) => state === 'LISTEN');
+  const rows = readListeningTcp(pid);
+  const held = heldInodes(pid, rows.map((row) => row.inode));
+  return rows.filter((row) => held.has(row.inode));
 }
 
 export interface ThreadInfo {

@@ -55,7 +55,7 @@ function expectMatcherVerdicts(result: Result, report: string): void {
   expect(byName.leaky.status).toBe('failed');
   const message: string = byName.leaky.failureMessages.join('\n');
   expect(message).toContain(`expected ${node} server.mjs to shut down within 1500ms`);
-  expect(message).toContain(`in <anonymous> (server.mjs:${leakyLine}:`);
+  expect(message).toContain(`created at <anonymous> (server.mjs:${leakyLine}:`);
   expect(message).toContain('fix  clearInterval(timer)');
 }
 

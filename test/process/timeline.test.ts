@@ -26,7 +26,10 @@ function recorded(timeline: any) {
   };
 }
 
-const WITHIN_MS = 20;
+// The recorder polls every 5 ms in a process that is busy shutting down, on a shared 2-core
+// machine: 22.8 ms was seen once under load. The steps are 100–300 ms apart, so a 50 ms margin
+// still tells each one from its neighbours, and the order is checked too.
+const WITHIN_MS = 50;
 
 function expectScripted(timeline: any, script: { socket: number; pool: number; timer: number }) {
   const times = recorded(timeline);
@@ -35,6 +38,7 @@ function expectScripted(timeline: any, script: { socket: number; pool: number; t
   for (const step of ['socket', 'pool', 'timer'] as const) {
     expect(Math.abs(times[step] - script[step]), `${step}: recorded ${times[step]} ms, scripted ${script[step]} ms`).toBeLessThanOrEqual(WITHIN_MS);
   }
+  expect(times.server < times.socket && times.socket < times.pool && times.pool < times.timer, JSON.stringify(times)).toBe(true);
 }
 
 describe('timeline: what ended when, recorded in the target', () => {

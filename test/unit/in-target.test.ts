@@ -161,11 +161,21 @@ describe('in-target functions, rebuilt from their source text', () => {
       // Two more servers whose listeners one line of code made: one group of two callbacks.
       const twins = [1, 2].map(() => net.createServer(function onTwinConnection() {}).listen(0, '127.0.0.1'));
       await Promise.all(twins.map((twin) => new Promise((resolve) => twin.once('listening', resolve))));
-      const { json, groups } = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000);
+      const { json, groups, next } = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000, 5000);
+      expect(next).toBeNull(); // all in one chunk
       // Past the limit, libuv's view (a whole process.report) is left out, and said so.
-      const bare = JSON.parse(fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 0).json) as collectHandles.RawCollection;
+      const bare = JSON.parse(fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 0, 5000).json) as collectHandles.RawCollection;
       expect(bare.libuvSkipped).toBe(true);
       expect(bare.libuv).toEqual([]);
+      // A chunk at a time: the first in the answer, the rest from next(); the last one names the groups.
+      const chunked = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000, 1);
+      const first = JSON.parse(chunked.json) as collectHandles.RawCollection;
+      expect(first.items).toHaveLength(1);
+      expect(first.functionNames).toEqual([]);
+      const nextOne = rebuild(collectHandles.nextChunk).fn;
+      const chunks = Array.from({ length: first.total - 1 }, () => JSON.parse(nextOne.call(chunked.next!)));
+      expect(chunks.every((chunk) => chunk.items.length === 1)).toBe(true);
+      expect(chunks.at(-1).functionNames).toEqual(JSON.parse(json).functionNames);
       twins.forEach((twin) => twin.close());
       const raw = JSON.parse(json) as collectHandles.RawCollection;
       const twinGroup = raw.functionNames.indexOf('onTwinConnection');
@@ -185,7 +195,7 @@ describe('in-target functions, rebuilt from their source text', () => {
     } finally {
       server.close();
     }
-    rebuilt.add('collectInTarget').add('callbacksAt');
+    rebuilt.add('collectInTarget').add('callbacksAt').add('nextChunk');
   });
 });
 
