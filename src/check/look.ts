@@ -54,6 +54,10 @@ async function snapshotOf(reached: Reached, options: LookOptions): Promise<Snaps
     await options.inWindow?.(client);
     return snapshot;
   } catch (error) {
+    // Its JS context went away: it is exiting (Node holds the exit until our session leaves).
+    if (/Cannot find context with specified id|Execution context was destroyed/.test(messageOf(error))) {
+      return fromProc('it began to exit while reload-doctor was looking at it; showing what /proc tells');
+    }
     // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
     return fromProc(`the inspector did not answer (${messageOf(error)}): the main thread is blocked in a synchronous call; showing what /proc tells`);
   }

@@ -5,6 +5,7 @@
 // short windows: before the signal, and at the deadline for the snapshot.
 import { bestEffort } from '../core/debug.js';
 import { formatDuration } from '../core/duration.js';
+import { settleWithin } from '../core/time.js';
 import { messageOf } from '../core/errors.js';
 import { performance } from 'node:perf_hooks';
 import type { Finding, Handle, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
@@ -117,6 +118,8 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
       const inWindow = armed && (async (client: CdpClient) => { raw = await collectTimeline(client); });
       look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow });
       if (inspector) warnings.push(...await inspector.close(true));
+      // It began to exit while we looked: Node held its exit until our session left; give it a moment.
+      if (look.snapshot.notes.some((note) => note.startsWith('it began to exit'))) await settleWithin(probe.lateExit, EXIT_AFTER_WINDOW_MS);
       if (!isAlive(pid)) verdict = decideVerdict({ ...facts, exit: { afterMs: await probe.lateExit } });
     }
     if (verdict.stuckWorkers && verdict.exitedAfterMs !== undefined) {
@@ -138,6 +141,9 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
     armed?.dropBox?.remove();
   }
 }
+
+/** How long a target that began to exit during the deadline's window is given to finish. */
+const EXIT_AFTER_WINDOW_MS = 1000;
 
 interface ArmedTimeline {
   /** What held the loop just before the signal, and the rules' findings on it: the timeline's names. */

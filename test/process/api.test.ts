@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type * as Api from '../../src/index.js';
-import { isAlive } from '../../src/reach/proc.js';
+import { isAlive, isStopped } from '../../src/reach/proc.js';
 import { ROOT, blamedLine, listeningPorts, processesMatching, runCli, startFixture } from './helpers.js';
 
 const node = process.execPath;
@@ -107,6 +107,8 @@ describe('checkShutdown (attach mode)', () => {
     expect((missing as Api.UsageError).exitCode).toBe(2);
     const app = await startFixture('forgotten-interval.mjs');
     process.kill(app.pid, 'SIGSTOP');
+    // The stop is delivered asynchronously: wait until /proc says so.
+    for (let waited = 0; !isStopped(app.pid) && waited < 2000; waited += 10) await sleep(10);
     try {
       const stopped = await api.checkShutdown({ pid: app.pid, mercy: '1s' }).catch((e: unknown) => e);
       expect(stopped).toBeInstanceOf(api.ReachError);
