@@ -11,16 +11,14 @@
 //     (goal ≤ 1 s)
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { runShutdownCheck } from '../dist/check/shutdown.js';
 import { makeDiagnosis } from '../dist/core/diagnosis.js';
 import { parseSignal } from '../dist/probe/signals.js';
 import { reachPid, reachedThroughProc, withSession } from '../dist/reach/reached.js';
 import { renderText } from '../dist/report/text.js';
+import { median, root } from './common.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 const SIGTERM = parseSignal('SIGTERM');
 

@@ -8,24 +8,9 @@
 // 2. Time to the signal: `reload-doctor <pid>` with and without --no-timeline on a server
 //    that exits at once (the timeline's pre-signal snapshot is the difference).
 import { spawn, execFileSync } from 'node:child_process';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-
-async function freePort() {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { ROUNDS, SECONDS, freePort, median, root } from './common.mjs';
 
 async function started(child) {
   await new Promise((resolve, reject) => {
