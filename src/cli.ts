@@ -5,7 +5,7 @@ import { accessSync, appendFileSync, closeSync, constants, openSync, statSync, w
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { diagnose, diagnoseHandles } from './api/check.js';
-import { parseRate } from './api/options.js';
+import { parsePid, parseRate } from './api/options.js';
 import { describeChain } from './core/debug.js';
 import { makeDiagnosis, type Diagnosis } from './core/diagnosis.js';
 import { formatDuration } from './core/duration.js';
@@ -143,13 +143,6 @@ Exit codes:
   addCommonOptions(handles);
   program.addCommand(buildRunCommand());
   return program;
-}
-
-/** The CLI reads a pid as text; the API takes a number. */
-function parsePid(text: string): number {
-  const pid = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isSafeInteger(pid) || pid < 1) throw new UsageError(`"${text}" is not a process id (a positive whole number)`);
-  return pid;
 }
 
 interface RunOptions extends TimelineFiles {

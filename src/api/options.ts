@@ -179,6 +179,13 @@ function checkEnv(env: unknown): Record<string, string | undefined> | undefined 
   return env as Record<string, string | undefined>;
 }
 
+/** A pid as the command line gives it (text): a positive whole number. */
+export function parsePid(text: string): number {
+  const pid = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(pid) || pid < 1) throw new UsageError(`"${text}" is not a process id (a positive whole number)`);
+  return pid;
+}
+
 /** Requests per second: a number from 1 to 2000 (a CI runner, not a load tester). */
 export function parseRate(rate: unknown): number {
   const value = typeof rate === 'string' && /^\d+(\.\d+)?$/.test(rate) ? Number(rate) : rate;
@@ -205,7 +212,7 @@ function definedOnly<T extends object>(options: T): Partial<T> {
 }
 
 /** The `reloadDoctor` key of the service's package.json: run's options, checked like the caller's. */
-export function packageDefaults(cwd: string | undefined): Partial<RunOptions> {
+function packageDefaults(cwd: string | undefined): Partial<RunOptions> {
   const path = join(cwd ?? process.cwd(), 'package.json');
   const text = readTargetFile(path);
   if (text === undefined) return {};

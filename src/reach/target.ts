@@ -5,13 +5,6 @@ import { ReachError, UsageError } from '../core/errors.js';
 import type { Target } from '../core/types.js';
 import { isStopped, readChildren, readCmdline, readExecutable, readLink, readNsPids, readStat } from './proc.js';
 
-export function parsePid(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`"${text}" is not a process id (a positive whole number)`);
-  const pid = Number(text.trim());
-  if (!Number.isSafeInteger(pid) || pid < 1) throw new UsageError(`"${text}" is not a process id (a positive whole number)`);
-  return pid;
-}
-
 /** node, nodejs, node20, node-20.1…: the basename of a Node executable. */
 export function isNodeExecutable(path: string | undefined): boolean {
   return path !== undefined && (path === process.execPath || /^node(js)?[\d.-]*$/.test(basename(path)));
