@@ -28,21 +28,23 @@ export interface LookOptions {
 export interface Look {
   snapshot: Snapshot;
   findings: Finding[];
+  /** It began to exit while we looked (its JS context went away): Node holds the exit until our session leaves. */
+  exiting: boolean;
 }
 
 export async function lookAt(reached: Reached, options: LookOptions): Promise<Look> {
-  const snapshot = await snapshotOf(reached, options);
+  const { snapshot, exiting } = await snapshotOf(reached, options);
   const withContext = options.context ? { ...snapshot, context: { ...snapshot.context, ...options.context } } : snapshot;
-  return { snapshot: withContext, findings: explain(withContext) };
+  return { snapshot: withContext, findings: explain(withContext), exiting: exiting === true };
 }
 
-async function snapshotOf(reached: Reached, options: LookOptions): Promise<Snapshot> {
+async function snapshotOf(reached: Reached, options: LookOptions): Promise<{ snapshot: Snapshot; exiting?: boolean }> {
   const { pid } = reached.target;
   const takenAt = () => Math.round(performance.now() - options.since);
-  if (!reached.inspector) return takeProcSnapshot(pid, takenAt());
+  if (!reached.inspector) return { snapshot: takeProcSnapshot(pid, takenAt()) };
   const inspector = reached.inspector;
   // Our own inspector sockets are never the target's culprits.
-  const fromProc = (note: string) => takeProcSnapshot(pid, takenAt(), [isAlive(pid) ? note : 'it exited while reload-doctor was looking at it'], [...inspector.ports]);
+  const fromProc = (note: string) => ({ snapshot: takeProcSnapshot(pid, takenAt(), [isAlive(pid) ? note : 'it exited while reload-doctor was looking at it'], [...inspector.ports]) });
   let client;
   try {
     client = await inspector.open();
@@ -52,11 +54,11 @@ async function snapshotOf(reached: Reached, options: LookOptions): Promise<Snaps
   try {
     const snapshot = await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog });
     await options.inWindow?.(client);
-    return snapshot;
+    return { snapshot };
   } catch (error) {
     // Its JS context went away: it is exiting (Node holds the exit until our session leaves).
     if (/Cannot find context with specified id|Execution context was destroyed/.test(messageOf(error))) {
-      return fromProc('it began to exit while reload-doctor was looking at it; showing what /proc tells');
+      return { ...fromProc('it began to exit while reload-doctor was looking at it; showing what /proc tells'), exiting: true };
     }
     // Blocked in a long synchronous call (execSync, Atomics.wait, a native addon): no answers.
     return fromProc(`the inspector did not answer (${messageOf(error)}): the main thread is blocked in a synchronous call; showing what /proc tells`);

@@ -119,7 +119,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
       look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow });
       if (inspector) warnings.push(...await inspector.close(true));
       // It began to exit while we looked: Node held its exit until our session left; give it a moment.
-      if (look.snapshot.notes.some((note) => note.startsWith('it began to exit'))) await settleWithin(probe.lateExit, EXIT_AFTER_WINDOW_MS);
+      if (look.exiting) await settleWithin(probe.lateExit, EXIT_AFTER_WINDOW_MS);
       if (!isAlive(pid)) verdict = decideVerdict({ ...facts, exit: { afterMs: await probe.lateExit } });
     }
     if (verdict.stuckWorkers && verdict.exitedAfterMs !== undefined) {

@@ -26,7 +26,7 @@ import { startGuardian, type GuardianLink, type GuardianState } from './guardian
 import { closeChannel, openChannel, type InspectorChannel } from './inspector-channel.js';
 import { cutSessions, describeSession, foreignSessions } from './inspector-sessions.js';
 import { lockDefaultPort, type PortLock } from './port-lock.js';
-import { heldInodes, isAlive, listeningTcp, readCmdline, readListeningTcp, readEnvironVariable, readSocketTable, signalDisposition, threadWait, findSocketOwner, type SocketRow } from './proc.js';
+import { heldBy, isAlive, listeningTcp, readCmdline, readListeningTcp, readEnvironVariable, readSocketTable, signalDisposition, threadWait, findSocketOwner, type SocketRow } from './proc.js';
 
 export type { GuardianState } from './guardian-link.js';
 
@@ -268,9 +268,7 @@ async function newInspectorPort(pid: number, before: Set<number>): Promise<numbe
   while (Date.now() < deadline) {
     if (!isAlive(pid)) throw new TargetGoneError(`process ${pid} exited while we attached`);
     // New since the SIGUSR1, on loopback, and the target's own (its fds, newest first).
-    const candidates = readListeningTcp(pid).filter((row) => !before.has(row.inode) && LOOPBACK.has(row.localAddress));
-    const held = heldInodes(pid, candidates.map((row) => row.inode));
-    const fresh = candidates.find((row) => held.has(row.inode));
+    const [fresh] = heldBy(pid, readListeningTcp(pid).filter((row) => !before.has(row.inode) && LOOPBACK.has(row.localAddress)));
     if (fresh) return fresh.localPort;
     await sleep(5);
   }

@@ -278,17 +278,19 @@ export function heldInodes(pid: number, inodes: Iterable<number>): Set<number> {
   return held;
 }
 
-/** The sockets this pid holds (its fds matched against its namespace's tables). */
-export function processSockets(pid: number, wanted?: RowFilter): SocketRow[] {
-  const rows = readSocketTable(pid, wanted);
+/** The rows of its namespace's tables whose sockets this pid holds. */
+export function heldBy(pid: number, rows: SocketRow[]): SocketRow[] {
   const held = heldInodes(pid, rows.map((row) => row.inode));
   return rows.filter((row) => held.has(row.inode));
 }
 
+/** The sockets this pid holds (its fds matched against its namespace's tables). */
+export function processSockets(pid: number, wanted?: RowFilter): SocketRow[] {
+  return heldBy(pid, readSocketTable(pid, wanted));
+}
+
 export function listeningTcp(pid: number): SocketRow[] {
-  const rows = readListeningTcp(pid);
-  const held = heldInodes(pid, rows.map((row) => row.inode));
-  return rows.filter((row) => held.has(row.inode));
+  return heldBy(pid, readListeningTcp(pid));
 }
 
 export interface ThreadInfo {
