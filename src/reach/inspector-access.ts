@@ -315,8 +315,10 @@ async function verifyIdentity(client: CdpClient, target: Target): Promise<void> 
  */
 async function findOpenInspector(target: Target): Promise<{ client: CdpClient; channel: InspectorChannel } | undefined> {
   const pid = target.pid;
-  const listening = listeningTcp(pid).filter((row) => LOOPBACK.has(row.localAddress));
-  for (const port of candidatePorts(pid, listening)) {
+  // Its own listening sockets on those ports only: the fd scan is for the few rows that may be an inspector.
+  const ports = candidatePorts(pid);
+  const listening = heldBy(pid, readListeningTcp(pid).filter((row) => LOOPBACK.has(row.localAddress) && ports.has(row.localPort)));
+  for (const port of new Set(listening.map((row) => row.localPort))) {
     let channel: InspectorChannel | undefined;
     try {
       channel = await openChannel(pid, port);
@@ -336,15 +338,14 @@ async function findOpenInspector(target: Target): Promise<{ client: CdpClient; c
   return undefined;
 }
 
-function candidatePorts(pid: number, listening: SocketRow[]): number[] {
+function candidatePorts(pid: number): Set<number> {
   const named = inspectFlags(pid);
   if (named.includes(0)) {
     // Node chose the port; only an HTTP request could tell it from the app's own ports, and
     // reload-doctor never sends one to those (it would leave traces in the very app it looks at).
     throw new ReachError(`pid ${pid} runs its inspector on a port its command line does not name (--inspect=…:0): reload-doctor does not probe the app's ports to find it; start it with a fixed port (--inspect=127.0.0.1:9230) or without --inspect`);
   }
-  const ports = new Set<number>([DEFAULT_INSPECTOR_PORT, ...named]);
-  return listening.map((row) => row.localPort).filter((port) => ports.has(port));
+  return new Set<number>([DEFAULT_INSPECTOR_PORT, ...named]);
 }
 
 /** Ports its --inspect flags name (command line and NODE_OPTIONS); 9229 for a bare --inspect. */

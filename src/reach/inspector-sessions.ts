@@ -21,19 +21,28 @@ export interface InspectorSession {
   ownerPid?: number;
 }
 
-export function inspectorSessions(pid: number, port: number, likelyClients: Array<number | undefined> = []): InspectorSession[] {
+/**
+ * The sessions on the target's inspector port. `ours` (reload-doctor and its relay) are looked
+ * at first as the clients: a session of ours needs no more proof, and only the others are
+ * checked against the target's fds (a network namespace is shared; the scan of 20,000 fds is
+ * skipped when we are alone, as we nearly always are).
+ */
+export function inspectorSessions(pid: number, port: number, ours: Array<number | undefined> = []): InspectorSession[] {
   // Only the rows of connections to or from the port are decoded (a busy target has thousands).
   const rows = readSocketTable(pid, (state, localPort, remotePort) => state === 'ESTABLISHED' && (localPort === port || remotePort === port));
-  const owned = heldInodes(pid, rows.filter((row) => row.localPort === port).map((row) => row.inode));
-  return rows
-    .filter((row) => row.localPort === port && owned.has(row.inode))
+  const sessions = rows
+    .filter((row) => row.localPort === port)
     .map((row) => {
       const client = rows.find((other) => other.localPort === row.remotePort && other.remotePort === port && other.localAddress === row.remoteAddress);
-      return {
+      const session: InspectorSession = {
         peer: `${row.remoteAddress}:${row.remotePort}`, peerAddress: row.remoteAddress, peerPort: row.remotePort, localAddress: row.localAddress,
-        ownerPid: client ? findSocketOwner(client.inode, likelyClients) : undefined,
+        ownerPid: client ? findSocketOwner(client.inode, ours) : undefined,
       };
+      return { row, session };
     });
+  const isOurs = ({ session }: { session: InspectorSession }) => session.ownerPid !== undefined && ours.includes(session.ownerPid);
+  const owned = heldInodes(pid, sessions.filter((entry) => !isOurs(entry)).map(({ row }) => row.inode));
+  return sessions.filter((entry) => isOurs(entry) || owned.has(entry.row.inode)).map(({ session }) => session);
 }
 
 /** Sessions of anyone but `ours` (reload-doctor and its relay). */
