@@ -6,7 +6,7 @@ import { formatDuration } from '../core/duration.js';
 import { withoutRunFlags } from '../core/format.js';
 import { settleWithin } from '../core/time.js';
 import type { Handle, HandleKind, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
-import { callbacksAt, collectInTarget, nextChunk, type RawCollection, type RawItem } from '../in-target/collect-handles.js';
+import { callbacksAt, collectInTarget, nextChunk, type RawCollection, type RawItem, type RawTuple } from '../in-target/collect-handles.js';
 import { CREATION_KEY } from '../in-target/creation-hook.js';
 import { WINDOW_KEY } from '../in-target/inspector-window.js';
 import { globalObject, timersEntryPoint } from '../in-target/process-facts.js';
@@ -22,11 +22,13 @@ import { ScriptCatalog } from './script-catalog.js';
 
 const GROUP = 'reload-doctor';
 /** The collector describes this many resources per call: the target's memory stays bounded. */
-const CHUNK_SIZE = 5000;
+const CHUNK_SIZE = 500;
 /** Past this many resources the collector leaves out libuv's view (a whole process.report). */
 const LIBUV_VIEW_MAX = 5000;
 /** Short: a target that stops answering must not stall the report. */
 const CALL_TIMEOUT_MS = 3000;
+/** Chunks asked for ahead of the one being read. */
+const CHUNKS_IN_FLIGHT = 2;
 
 export interface NodeSnapshotOptions {
   pid: number;
@@ -50,6 +52,8 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
   try {
     if (options.busy) await (debuggerOn ??= catalog.enable(client));
     const busyStack = options.busy ? await takeBusyStack(client, catalog.urls, notes) : undefined;
+    // Asked first: the workers' announcements arrive while the collector runs.
+    const workersListed = listWorkers(client, notes);
     const timers = await findTimerInternals(client);
     if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
     const { raw, groupsId } = await runCollector(client, timers);
@@ -59,7 +63,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const owners = await resolveOwners(client, raw, groupsId, urlOf, resolver);
     if (raw.creationStacks === 'full') notes.push('the service created more loop-keeping resources than creation stacks are kept for (200,000): the newest ones show their owner only');
     if (raw.libuvSkipped) notes.push(`with ${raw.items.length.toLocaleString('en-US')} resources libuv's own view was left out (it costs the target a whole diagnostic report): unref'd handles are not listed, and an idle socket counts as keeping the loop alive`);
-    const workers = await listWorkers(client, notes);
+    const workers = await workersListed;
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
     if (raw.creationStacks) await linkLibrariesToApp(client, handles, resolver);
     const fixedStack = busyStack?.map((frame) => ({
@@ -127,7 +131,14 @@ export async function findTimerInternals(client: CdpClient): Promise<TimerIntern
   return undefined;
 }
 
-async function runCollector(client: CdpClient, timers: TimerInternals | undefined): Promise<{ raw: RawCollection; groupsId: string | undefined }> {
+/** What the collector brought, its items read back from their tuples. */
+type Collected = Omit<RawCollection, 'items'> & { items: RawItem[] };
+
+function itemOf([type, refed, fd, owners, members, details, created, asyncId]: RawTuple): RawItem {
+  return { type, refed: refed === 1, fd: fd ?? undefined, owners, members, details, created: created ?? undefined, asyncId: asyncId ?? undefined };
+}
+
+async function runCollector(client: CdpClient, timers: TimerInternals | undefined): Promise<{ raw: Collected; groupsId: string | undefined }> {
   const args = [
     timers ? { objectId: timers.timerListMap } : { value: null },
     timers?.binding ? { objectId: timers.binding } : { value: null },
@@ -148,19 +159,30 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
   const json = fields.result.find((p) => p.name === 'json')?.value?.value;
   const groupsId = fields.result.find((p) => p.name === 'groups')?.value?.objectId;
   const nextId = fields.result.find((p) => p.name === 'next')?.value?.objectId;
-  const raw = JSON.parse(String(json)) as RawCollection;
-  // A big process: the rest a chunk at a time (the target never builds them all at once).
-  while (nextId && raw.items.length < raw.total) {
-    const chunk = await client.send('Runtime.callFunctionOn', { functionDeclaration: nextChunk.toString(), objectId: nextId, returnByValue: true }, CALL_TIMEOUT_MS);
+  const first = JSON.parse(String(json)) as RawCollection;
+  const raw: Collected = { ...first, items: first.items.map(itemOf) };
+  // A big process: the rest a chunk at a time (the target never builds them all at once). Every
+  // chunk but the last holds CHUNK_SIZE items, so the next calls are known: CHUNKS_IN_FLIGHT
+  // are asked for ahead, and the target describes the next chunk while this one travels and is
+  // read here. Not more: answers we have not read wait in the target's memory.
+  const calls = nextId ? Math.ceil((raw.total - raw.items.length) / CHUNK_SIZE) : 0;
+  const ask = () => client.send('Runtime.callFunctionOn', { functionDeclaration: nextChunk.toString(), objectId: nextId!, returnByValue: true }, CALL_TIMEOUT_MS * 2);
+  const inFlight: Array<ReturnType<typeof ask>> = [];
+  for (let asked = 0, read = 0; read < calls; read++) {
+    while (asked < calls && inFlight.length < CHUNKS_IN_FLIGHT) {
+      const call = ask();
+      call.catch(() => undefined); // awaited below, in order
+      inFlight.push(call);
+      asked++;
+    }
+    const chunk = await inFlight.shift()!;
     if (chunk.exceptionDetails) throw new Error(`collector failed in the target: ${chunk.exceptionDetails.exception?.description ?? chunk.exceptionDetails.text}`);
     const more = JSON.parse(String(chunk.result.value)) as Pick<RawCollection, 'items'> & Partial<Pick<RawCollection, 'functionNames' | 'groupSizes'>>;
-    for (const item of more.items) raw.items.push(item);
+    for (const item of more.items) raw.items.push(itemOf(item));
     if (more.functionNames) {
       raw.functionNames = more.functionNames;
       raw.groupSizes = more.groupSizes ?? [];
-      break;
     }
-    if (more.items.length === 0) break; // nothing more came: never loop on a target that changed under us
   }
   return { raw, groupsId };
 }
@@ -182,7 +204,7 @@ const samePlace = (a: SourceLocation | undefined, b: SourceLocation | undefined)
  * The CDP calls grow with the lines of code involved, not with the number of handles.
  */
 async function resolveOwners(
-  client: CdpClient, raw: RawCollection, groupsId: string | undefined, urlOf: (scriptId: string) => Promise<string>, resolver: LocationResolver,
+  client: CdpClient, raw: Collected, groupsId: string | undefined, urlOf: (scriptId: string) => Promise<string>, resolver: LocationResolver,
 ): Promise<Array<SourceLocation | undefined>> {
   const owners: Array<SourceLocation | undefined> = raw.items.map(() => undefined);
   if (!groupsId) return owners;
@@ -262,7 +284,7 @@ async function listWorkers(client: CdpClient, notes: string[]): Promise<WorkerIn
   return workers;
 }
 
-function workerHandle(worker: WorkerInfo, raw: RawCollection): Handle {
+function workerHandle(worker: WorkerInfo, raw: Collected): Handle {
   // A ref'd worker shows as a referenced, active libuv async handle in the main loop.
   const refedAsyncs = raw.libuv.filter((h) => h.type === 'async' && h.refed && h.active).length;
   const blocking = refedAsyncs > 0;
@@ -283,7 +305,7 @@ const LIBUV_KINDS: Record<string, HandleKind> = {
   fs_event: 'fs-watcher', fs_poll: 'fs-watcher',
 };
 
-function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefined>, resolver: LocationResolver): Handle[] {
+function buildHandles(raw: Collected, owners: Array<SourceLocation | undefined>, resolver: LocationResolver): Handle[] {
   const handles: Handle[] = [];
   const activeByFd = new Map(raw.libuv.filter((h) => h.fd !== undefined).map((h) => [h.fd!, h]));
   raw.items.forEach((item, at) => {
@@ -303,7 +325,7 @@ function buildHandles(raw: RawCollection, owners: Array<SourceLocation | undefin
       kind: item.type as HandleKind,
       blocking,
       label: labelFor(item),
-      details: clean(item.details),
+      details: item.details as Handle['details'], // parsed JSON: the undefined fields are gone
       owner: owners[at],
       createdAt: creation?.frames.length ? creation.frames : undefined,
       createdIn: creation?.appFrame,

@@ -180,10 +180,14 @@ describe('in-target functions, rebuilt from their source text', () => {
       const raw = JSON.parse(json) as collectHandles.RawCollection;
       const twinGroup = raw.functionNames.indexOf('onTwinConnection');
       expect(raw.groupSizes[twinGroup]).toBe(2);
-      const twinItems = raw.items.filter((item) => item.owners.includes(twinGroup));
-      expect(twinItems.map((item) => item.members[item.owners.indexOf(twinGroup)]).sort()).toEqual([0, 1]);
+      // Items travel as tuples: [type, refed, fd, owners, members, details, created, asyncId].
+      const twinItems = raw.items.filter(([, , , owners]) => owners.includes(twinGroup));
+      expect(twinItems.map(([, , , owners, members]) => members[owners.indexOf(twinGroup)]).sort()).toEqual([0, 1]);
       const port = (server.address() as net.AddressInfo).port;
-      expect(raw.items).toContainEqual(expect.objectContaining({ type: 'tcp-server', details: expect.objectContaining({ local: `127.0.0.1:${port}` }) }));
+      const listening = raw.items.find(([type, , , , , details]) => type === 'tcp-server' && details.local === `127.0.0.1:${port}`);
+      expect(listening).toBeDefined();
+      expect(listening![1]).toBe(1); // ref'd
+      expect(listening![7]).toEqual(expect.any(Number)); // its async id
       expect(raw.nodeVersion).toBe(process.version);
       expect(raw.libuv.length).toBeGreaterThan(0);
       expect(groups.length).toBe(raw.functionNames.length);
