@@ -11,10 +11,13 @@ import type { Diagnosis } from './diagnosis.js';
 /** C0 controls (but none of ours: we escape \t, \n and \r too), DEL, C1, and bidi controls. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
+const ANY_UNSAFE = new RegExp(UNSAFE.source);
+
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** The string with every character a terminal or a log would act on shown as an escape. */
 export function inert(text: string): string {
+  if (!ANY_UNSAFE.test(text)) return text; // nearly every string: no copy
   return text.replace(UNSAFE, (char) => {
     if (NAMED[char]) return NAMED[char];
     const code = char.codePointAt(0)!;
@@ -30,29 +33,41 @@ export function xmlChars(text: string): string {
 }
 
 /**
- * A copy of the diagnosis with every string inert (it is plain data: strings, numbers, arrays,
- * objects). An object met twice (a handle is in the snapshot and in its finding) is copied
- * once, so the copy keeps the original's sharing, and a big snapshot is walked once.
+ * The diagnosis with every string inert (it is plain data: strings, numbers, arrays, objects).
+ * Only what holds a string that changes is copied; everything else is the original itself
+ * (nearly all of a big snapshot: 100,000 handles are walked, not copied). An object met twice
+ * (a handle is in the snapshot and in its finding) is walked once and gives one result, so the
+ * result keeps the original's sharing.
  */
 export function inertDiagnosis(diagnosis: Diagnosis): Diagnosis {
   return mapStrings(diagnosis, inert, new Map());
 }
 
-function mapStrings<T>(value: T, map: (text: string) => string, copies: Map<object, unknown>): T {
+function mapStrings<T>(value: T, map: (text: string) => string, results: Map<object, unknown>): T {
   if (typeof value === 'string') return map(value) as T;
   if (value === null || typeof value !== 'object') return value;
-  const known = copies.get(value);
+  const known = results.get(value);
   if (known !== undefined) return known as T;
+  results.set(value, value); // a cycle (there is none in plain data) would end here
+  let copy: unknown;
   if (Array.isArray(value)) {
-    const copy: unknown[] = [];
-    copies.set(value, copy);
-    for (const item of value) copy.push(mapStrings(item, map, copies));
-    return copy as T;
+    let items: unknown[] | undefined;
+    value.forEach((item, at) => {
+      const mapped = mapStrings(item, map, results);
+      if (mapped !== item) (items ??= [...value])[at] = mapped;
+    });
+    copy = items;
+  } else {
+    const fields = value as Record<string, unknown>;
+    let changed: Record<string, unknown> | undefined;
+    for (const key of Object.keys(fields)) {
+      const mapped = mapStrings(fields[key], map, results);
+      if (mapped !== fields[key]) (changed ??= { ...fields })[key] = mapped;
+    }
+    copy = changed;
   }
-  const copy: Record<string, unknown> = {};
-  copies.set(value, copy);
-  for (const key of Object.keys(value)) copy[key] = mapStrings((value as Record<string, unknown>)[key], map, copies);
-  return copy as T;
+  if (copy !== undefined) results.set(value, copy);
+  return (copy ?? value) as T;
 }
 
 /** A line of a CI log that starts with "::" would be a workflow command: never let one through. */

@@ -30,8 +30,28 @@ export function render(format: Format, diagnosis: Diagnosis, options: RenderOpti
   }
 }
 
-/** The report in pieces, to write as they come: JSON by array element (a big snapshot never becomes one string), the others whole. */
+/**
+ * The report in pieces, to write as they come: JSON by array elements, joined up to about
+ * 64 KiB a piece (a big snapshot never becomes one string, nor 100,000 writes), the others whole.
+ */
 export function* renderPieces(format: Format, diagnosis: Diagnosis, options: RenderOptions): Generator<string> {
-  if (format === 'json') yield* jsonPieces(toJsonDocument(diagnosis, options.toolVersion));
+  if (format === 'json') yield* joinedUpTo(PIECE_CHARS, jsonPieces(toJsonDocument(diagnosis, options.toolVersion)));
   else yield render(format, diagnosis, options);
+}
+
+const PIECE_CHARS = 64 * 1024;
+
+function* joinedUpTo(size: number, pieces: Iterable<string>): Generator<string> {
+  let held: string[] = [];
+  let length = 0;
+  for (const piece of pieces) {
+    held.push(piece);
+    length += piece.length;
+    if (length >= size) {
+      yield held.join('');
+      held = [];
+      length = 0;
+    }
+  }
+  if (held.length > 0) yield held.join('');
 }

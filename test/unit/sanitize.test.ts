@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { makeDiagnosis } from '../../src/core/diagnosis.js';
 import { inert, inertDiagnosis, noWorkflowCommands, xmlChars } from '../../src/core/sanitize.js';
+import type { Diagnosis } from '../../src/core/diagnosis.js';
 import { MAX_LINE_CHARS, splitLines } from '../../src/reach/spawn.js';
 
 describe('inert', () => {
@@ -29,6 +30,18 @@ describe('inert', () => {
     expect(safe.target.command).toBe('evil\\n::error::x');
     expect(safe.findings[0]!.handles[0]!.details.path).toBe('\\x1b]0;t\\x07');
     expect(safe.target.pid).toBe(1);
+  });
+
+  it('copies only what holds a string that changes, and keeps what was shared shared', () => {
+    const hostile = { label: 'a\u0007', details: { port: 1 } };
+    const clean = { label: 'ok', details: { port: 2 } };
+    const diagnosis = { snapshot: { handles: [hostile, clean] }, findings: [{ handles: [hostile, clean] }] } as unknown as Diagnosis;
+    const safe = inertDiagnosis(diagnosis) as unknown as typeof diagnosis & { snapshot: { handles: Array<typeof hostile> }; findings: Array<{ handles: Array<typeof hostile> }> };
+    expect(safe.snapshot.handles[0]!.label).toBe('a\\x07');
+    expect(safe.findings[0]!.handles[0]).toBe(safe.snapshot.handles[0]); // one copy, in both places
+    expect(safe.snapshot.handles[0]!.details).toBe(hostile.details); // nothing in it changed: the original
+    expect(safe.snapshot.handles[1]).toBe(clean);
+    expect(hostile.label).toBe('a\u0007'); // the original is untouched
   });
 });
 
