@@ -22,7 +22,7 @@ import { createDropBox, type DropBox } from '../reach/drop-box.js';
 import { isAlive, isStopped } from '../reach/proc.js';
 import type { Reached } from '../reach/reached.js';
 import { lookAt } from './look.js';
-import { buildTimeline } from './timeline.js';
+import { buildTimeline, laneSources, type LaneSource } from './timeline.js';
 import { planWorkers, workersAtDeadline } from './workers.js';
 
 export interface ShutdownPlan {
@@ -131,7 +131,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
     if (fromExit) raw = parseRecord(fromExit);
     const timeline = armed && buildTimeline({
       raw, source: fromExit ? 'exit' : 'deadline', signalWallMs: performance.timeOrigin + probe.signalledAt, signal: signal.name,
-      deadlineMs, before: armed.before, findings: armed.findings,
+      deadlineMs, before: armed.before, lanes: armed.lanes,
       notes: [...(armed.note ? [armed.note] : []), ...(armed.dropBox ? [] : ['no file could be made for the target to write its record into at exit'])],
     });
     return { verdict, snapshot: look?.snapshot, findings: look?.findings ?? [], tree: atDeadline?.report, warnings, signalledAt: probe.signalledAt, timeline };
@@ -146,9 +146,9 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
 const EXIT_AFTER_WINDOW_MS = 1000;
 
 interface ArmedTimeline {
-  /** What held the loop just before the signal, and the rules' findings on it: the timeline's names. */
+  /** What held the loop just before the signal (what the recorder follows of it), and its lanes: the timeline's names. */
   before: Snapshot;
-  findings: Finding[];
+  lanes: LaneSource[];
   /** Where the target writes its record if it exits during the mercy. */
   dropBox?: DropBox;
   /** Said when the recorder follows only some of what was open. */
@@ -166,9 +166,10 @@ async function armShutdownTimeline(client: CdpClient, pid: number, signal: strin
       dropBox?.remove();
       return undefined;
     }
-    // The timeline knows only what the recorder follows: the rest is neither ended nor open.
+    // The timeline knows only what the recorder follows: the rest is neither ended nor open, and
+    // is not kept through the mercy (a big process: 100,000 handles).
     const before = note ? { ...snapshot, handles: snapshot.handles.filter((h) => h.asyncId === undefined || followed.has(h.asyncId)) } : snapshot;
-    return { before, findings, dropBox, note };
+    return { before, lanes: laneSources(findings, note ? followed : undefined), dropBox, note };
   } catch (error) {
     return bestEffort('arming the timeline', undefined)(error);
   }

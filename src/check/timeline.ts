@@ -1,7 +1,7 @@
 // The timeline from its raw record: each event the target recorded, named after what it was at
 // the signal (the handles of the snapshot taken just before it, grouped by the findings the
 // rules made of them), on a time axis that starts at the signal. Pure: unit-tested on data.
-import type { Finding, Handle, LoadReport, RunInfo, Snapshot, Timeline, TimelineEvent, TimelineLane } from '../core/types.js';
+import type { Finding, Handle, LoadReport, PackageRef, RunInfo, Snapshot, Timeline, TimelineEvent, TimelineLane } from '../core/types.js';
 import type { RawTimelineEvent } from '../inspect/timeline-record.js';
 
 export interface TimelineInput {
@@ -11,22 +11,49 @@ export interface TimelineInput {
   signalWallMs: number;
   signal: string;
   deadlineMs: number;
-  /** What held the loop just before the signal, and what the rules made of it. */
+  /** What held the loop just before the signal, and what the rules made of it (laneSources). */
   before: Snapshot;
-  findings: readonly Finding[];
+  lanes: readonly LaneSource[];
   notes: string[];
 }
 
+/**
+ * What the timeline keeps of a finding made before the signal, through the mercy: its name and
+ * counts, and only the handles the recorder follows (not the 100,000 of a big one).
+ */
+export interface LaneSource {
+  name: string;
+  owner?: PackageRef;
+  /** A generic finding: a small one gets a lane per resource. */
+  generic: boolean;
+  /** How many resources the finding had, and whether any of them held the loop. */
+  resources: number;
+  blocking: boolean;
+  handles: readonly Handle[];
+}
+
+/** The findings' lane sources, keeping of their handles those that are followed (all when `followed` is not given). */
+export function laneSources(findings: readonly Finding[], followed?: ReadonlySet<number>): LaneSource[] {
+  return findings.map((finding) => ({
+    name: laneName(finding),
+    owner: finding.owner,
+    generic: finding.id.startsWith('generic/'),
+    resources: finding.handles.length,
+    blocking: finding.handles.some((h) => h.blocking),
+    handles: followed ? finding.handles.filter((h) => h.asyncId === undefined || followed.has(h.asyncId)) : finding.handles,
+  }));
+}
+
 export function buildTimeline(input: TimelineInput): Timeline {
-  const { raw, before, findings } = input;
+  const { raw, before } = input;
   const notes = [...input.notes];
   const byId = new Map<number, Handle>();
   for (const handle of before.handles) if (handle.blocking && handle.asyncId !== undefined) byId.set(handle.asyncId, handle);
   // One lane per library finding; a small generic one per resource (two forgotten timers of
   // the same file are two things to clear, closed at different times), a big one as one lane.
-  const groups = findings.flatMap((finding) => (finding.id.startsWith('generic/') && finding.handles.length <= LANE_PER_RESOURCE_MAX
-    ? finding.handles.map((handle) => ({ name: handle.label.replace(TIMES, ''), owner: finding.owner, handles: [handle] }))
-    : [{ name: laneName(finding), owner: finding.owner, handles: finding.handles }]));
+  const groups = input.lanes.flatMap((lane): LaneSource[] => (lane.generic && lane.resources <= LANE_PER_RESOURCE_MAX
+    ? lane.handles.map((handle) => ({ name: handle.label.replace(TIMES, ''), owner: lane.owner, generic: true, resources: 1, blocking: handle.blocking, handles: [handle] }))
+    : [lane]));
   const laneOf = new Map<Handle, string>();
   for (const group of groups) for (const handle of group.handles) laneOf.set(handle, group.name);
 
@@ -55,13 +82,13 @@ export function buildTimeline(input: TimelineInput): Timeline {
   events.sort((a, b) => a.atMs - b.atMs);
   const shown = summariseCrowdedLanes(events);
 
-  const lanes: TimelineLane[] = groups.filter((group) => group.handles.some((h) => h.blocking)).map((group) => {
+  const lanes: TimelineLane[] = groups.filter((group) => group.blocking).map((group) => {
     const handles = group.handles.filter((h) => byId.get(h.asyncId ?? -1) === h);
     const all = handles.length > 0 && handles.every((h) => endedAt.has(h));
     return {
       name: group.name,
       package: group.owner,
-      resources: group.handles.length,
+      resources: group.resources,
       endMs: all ? handles.reduce((latest, h) => Math.max(latest, endedAt.get(h)!), 0) : exitMs !== undefined ? exitMs : null,
     };
   }).sort((a, b) => (a.endMs ?? Infinity) - (b.endMs ?? Infinity));

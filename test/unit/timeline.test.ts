@@ -2,7 +2,7 @@
 // findings on it and the events the target recorded (its own clock).
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { buildTimeline, withTraffic } from '../../src/check/timeline.js';
+import { buildTimeline, laneSources, withTraffic } from '../../src/check/timeline.js';
 import type { Handle, LoadReport, Snapshot } from '../../src/core/types.js';
 import { explain } from '../../src/explain/engine.js';
 import { parseRecord } from '../../src/inspect/timeline-record.js';
@@ -23,7 +23,7 @@ const at = (ms: number) => signalWallMs + ms;
 describe('buildTimeline', () => {
   it('names each end after what it was at the signal; what never ended remained at the deadline', () => {
     const raw = parseRecord(JSON.stringify([[at(-2), 'armed'], [at(3), 'handler'], [at(5), 'end', 11], [at(600), 'end', 13], [at(-1), 'end', 12]]));
-    const timeline = buildTimeline({ raw, source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, findings: explain(before), notes: [] });
+    const timeline = buildTimeline({ raw, source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, lanes: laneSources(explain(before)), notes: [] });
     expect(timeline.events.map((e) => [e.atMs, e.kind, e.what])).toEqual([
       [3, 'handler', "the app's SIGTERM handler ran"],
       [5, 'closed', 'TCPServerWrap (listening on 127.0.0.1:8080, 0 open connections) stopped listening'],
@@ -40,10 +40,10 @@ describe('buildTimeline', () => {
 
   it('an exit ends every lane; a missing record says so', () => {
     const raw = parseRecord(JSON.stringify([[at(2), 'handler'], [at(40), 'loop-empty'], [at(41), 'exit', 0]]));
-    const exited = buildTimeline({ raw, source: 'exit', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, findings: explain(before), notes: [] });
+    const exited = buildTimeline({ raw, source: 'exit', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, lanes: laneSources(explain(before)), notes: [] });
     expect(exited.lanes.every((l) => l.endMs === 41)).toBe(true);
     expect(exited.events.at(-1)).toMatchObject({ kind: 'exit', what: 'the process exited (code 0)' });
-    const none = buildTimeline({ raw: undefined, source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, findings: explain(before), notes: [] });
+    const none = buildTimeline({ raw: undefined, source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, lanes: laneSources(explain(before)), notes: [] });
     expect(none.source).toBe('none');
     expect(none.notes).toContain('no record came back from the target: only what was open at the signal is known');
   });
@@ -56,7 +56,7 @@ describe('buildTimeline', () => {
 
   it('the waterfall draws a bar per lane to its end, the deadline marked, open lanes to it', () => {
     const raw = parseRecord(JSON.stringify([[at(3), 'handler'], [at(5), 'end', 11], [at(600), 'end', 13]]));
-    const timeline = buildTimeline({ raw, source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, findings: explain(before), notes: [] });
+    const timeline = buildTimeline({ raw, source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, lanes: laneSources(explain(before)), notes: [] });
     const lines = waterfallLines(timeline, 'SIGTERM', new Chalk({ level: 0 }));
     expect(lines[1]).toBe('Shutdown timeline (from SIGTERM; │ = the deadline at 1.5 s):');
     expect(lines.find((l) => l.includes('Timeout every 5000 ms'))).toMatch(/ █{16} {24}│ 600 ms$/);
@@ -66,7 +66,7 @@ describe('buildTimeline', () => {
 
   it("reload-doctor's own traffic joins the events in time order; without any, the timeline is unchanged", () => {
     const raw = parseRecord(JSON.stringify([[at(3), 'handler'], [at(5), 'end', 11], [at(600), 'end', 13], [at(610), 'exit', 0]]));
-    const timeline = buildTimeline({ raw, source: 'exit', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, findings: explain(before), notes: [] });
+    const timeline = buildTimeline({ raw, source: 'exit', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before, lanes: laneSources(explain(before)), notes: [] });
     const load: LoadReport = {
       url: 'http://127.0.0.1:8080/', ratePerSecond: 50, sent: 80, answered: 80,
       afterSignal: { sent: 30, completed: 30, failed: 0, unanswered: 0, failures: {} },
@@ -87,7 +87,7 @@ describe('buildTimeline', () => {
     const timers = Array.from({ length: 40 }, (_, i) => handle(100 + i, 'timer', 'Timeout every 1000 ms', { delay: 1000, repeat: 1000 }));
     const big: Snapshot = { ...before, handles: timers };
     const ends = timers.slice(0, 30).map((timer, i) => [at(10 + i), 'end', timer.asyncId]);
-    const timeline = buildTimeline({ raw: parseRecord(JSON.stringify(ends)), source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before: big, findings: explain(big), notes: [] });
+    const timeline = buildTimeline({ raw: parseRecord(JSON.stringify(ends)), source: 'deadline', signalWallMs, signal: 'SIGTERM', deadlineMs: 1500, before: big, lanes: laneSources(explain(big)), notes: [] });
     expect(timeline.lanes).toEqual([{ name: '40 × Timeout every 1000 ms', package: undefined, resources: 40, endMs: null }]);
     expect(timeline.events.map((e) => [e.atMs, e.kind, e.what])).toEqual([
       [10, 'closed', 'Timeout every 1000 ms was cleared'],
