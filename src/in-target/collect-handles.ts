@@ -30,8 +30,10 @@ export interface RawCollection {
   libuv: Array<{ type: string; active: boolean; refed: boolean; fd?: number; pid?: number; local?: string; remote?: string }>;
   /** The libuv view was left out (too many resources): nothing unref'd is listed, every socket counts as active. */
   libuvSkipped?: boolean;
-  /** How many resources there are: `items` holds the first chunk's, the other chunks come from `next`. */
+  /** How many resources are described: `items` holds the first chunk's, the other chunks come from `next`. */
   total: number;
+  /** How many resources the process holds: more than `total` when only a sample of them is described. */
+  seen: number;
   /** Per function group: its callbacks' name and how many callbacks it holds (with the last chunk). */
   functionNames: string[];
   groupSizes: number[];
@@ -46,7 +48,7 @@ export interface RawCollection {
 }
 
 /* eslint-disable */
-export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string, libuvViewMax: number, chunkSize: number): { json: string; groups: Function[][]; next: (() => string) | null } {
+export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string, libuvViewMax: number, chunkSize: number, describedMax: number): { json: string; groups: Function[][]; next: (() => string) | null } {
   // Written for speed as well as clarity: it runs once per resource, up to 100,000 times, in
   // code compiled afresh at each call. No spreads or rest arguments, symbols looked up once.
   // Callbacks are grouped by their name and source text: the closures one line of code makes
@@ -250,20 +252,35 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
 
   // Every resource first (references only); described a chunk at a time, so that a process
   // with 100,000 of them never holds them all as objects and one string at once.
-  const resources: any[] = [...handles];
-  const handlesEnd = resources.length;
+  const timerLists: any[][] = [];
   if (timerListMap && typeof timerListMap === 'object') {
     for (const key of Object.keys(timerListMap)) {
       const list = timerListMap[key];
+      const timers: any[] = [];
       for (let timer = list?._idleNext; timer && timer !== list; timer = timer._idleNext) {
         const callback = timer._onTimeout;
         if (callback !== undefined && (callback === ourWatchdog || callback === ourPulse)) continue;
-        resources.push(timer);
+        timers.push(timer);
       }
+      timerLists.push(timers);
     }
   }
+  const requests: any[] = (process as any)._getActiveRequests();
+  const seen = handles.length + timerLists.reduce((sum, timers) => sum + timers.length, 0) + requests.length;
+  // Past describedMax, a sample (one in `stride`), so that neither side's memory nor the
+  // target's time grows without bound. Kept whatever the stride: every handle that is not a
+  // connection (servers, children, watchers) and, when durations are few, the first timer of
+  // each duration's list (a lone forgotten interval).
+  const stride = seen > describedMax ? Math.ceil(seen / describedMax) : 1;
+  let counted = 0;
+  const sampled = () => counted++ % stride === 0;
+  const connection = (handle: any) => handle?.constructor?.name === 'Socket' || handle?.constructor?.name === 'TLSSocket';
+  const resources: any[] = handles.filter((handle) => sampled() || !connection(handle));
+  const handlesEnd = resources.length;
+  const keepListHeads = timerLists.length <= 1000;
+  for (const timers of timerLists) timers.forEach((timer, at) => { if (sampled() || (keepListHeads && at === 0)) resources.push(timer); });
   const timersEnd = resources.length;
-  for (const request of (process as any)._getActiveRequests()) resources.push(request);
+  for (const request of requests) if (sampled()) resources.push(request);
   let cursor = 0;
   const describeNext = (): RawTuple[] => {
     const described: RawTuple[] = [];
@@ -308,6 +325,7 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     stacksMapped: (process as any).sourceMapsEnabled === true || process.execArgv.includes('--enable-source-maps')
       || /(^|\s)--enable-source-maps(\s|$)/.test(process.env.NODE_OPTIONS ?? ''),
     total: resources.length,
+    seen,
     ...(cursor >= resources.length ? groupsDone() : { functionNames: [], groupSizes: [] }),
   };
   // The rest, a chunk per call; the last one says what the function groups hold.

@@ -23,6 +23,8 @@ import { ScriptCatalog } from './script-catalog.js';
 const GROUP = 'reload-doctor';
 /** The collector describes this many resources per call: the target's memory stays bounded. */
 const CHUNK_SIZE = 500;
+/** Past this many resources the collector describes a sample of them (the tool's memory, measured at 100,000: under 300 MB). */
+const DESCRIBED_MAX = 100_000;
 /** Past this many resources the collector leaves out libuv's view (a whole process.report). */
 const LIBUV_VIEW_MAX = 5000;
 /** Short: a target that stops answering must not stall the report. */
@@ -62,6 +64,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const resolver = new LocationResolver(raw.cwd, { rootPrefix, sourceMaps, stacksMapped: raw.stacksMapped });
     const owners = await resolveOwners(client, raw, groupsId, urlOf, resolver);
     if (raw.creationStacks === 'full') notes.push('the service created more loop-keeping resources than creation stacks are kept for (200,000): the newest ones show their owner only');
+    if (raw.seen > raw.total) notes.push(`the process holds ${raw.seen.toLocaleString('en-US')} loop resources: reload-doctor described a sample of ${raw.total.toLocaleString('en-US')} (one in ${Math.ceil(raw.seen / DESCRIBED_MAX)} of the connections, timers and requests, and every server, child process and watcher), so the counts below are of that sample`);
     if (raw.libuvSkipped) notes.push(`with ${raw.items.length.toLocaleString('en-US')} resources libuv's own view was left out (it costs the target a whole diagnostic report): unref'd handles are not listed, and an idle socket counts as keeping the loop alive`);
     const workers = await workersListed;
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
@@ -146,6 +149,7 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
     { value: WINDOW_KEY },
     { value: LIBUV_VIEW_MAX },
     { value: CHUNK_SIZE },
+    { value: DESCRIBED_MAX },
   ];
   const anchor = timers?.timerListMap ?? (await referenceInTarget(client, globalObject, [], GROUP, CALL_TIMEOUT_MS)).objectId;
   const call = await client.send('Runtime.callFunctionOn', {

@@ -41,4 +41,17 @@ describe('a service with tens of thousands of handles', () => {
     expect(lines.length, text.stdout).toBeLessThan(60);
     expect(text.stdout).toContain(`${timers} × Timeout every `);
   }, 240_000);
+
+  it('past 100,000 resources a sample is described, and the report says so', async () => {
+    // 130,000 timers (and no sockets): one in two is described.
+    const app = await startFixture('many-handles.cjs', { MAX_SOCKETS: '0' }, ['130000']);
+    const json = await runCli([String(app.pid), '--mercy', '1s', '--json'], { timeoutMs: 120_000 });
+    expect(json.code, json.stderr).toBe(1);
+    const doc = json.json;
+    expect(doc.snapshot.notes).toContainEqual(expect.stringMatching(/^the process holds 130,00\d loop resources: reload-doctor described a sample of [\d,]+ \(one in 2 of the connections, timers and requests/));
+    expect(doc.counts.blocking).toBeGreaterThan(60_000);
+    expect(doc.counts.blocking).toBeLessThanOrEqual(66_000);
+    const timers = doc.findings.find((finding: { title: string }) => /× Timeout every /.test(finding.title));
+    expect(timers.handles.length).toBe(doc.counts.blocking);
+  }, 240_000);
 });

@@ -161,14 +161,14 @@ describe('in-target functions, rebuilt from their source text', () => {
       // Two more servers whose listeners one line of code made: one group of two callbacks.
       const twins = [1, 2].map(() => net.createServer(function onTwinConnection() {}).listen(0, '127.0.0.1'));
       await Promise.all(twins.map((twin) => new Promise((resolve) => twin.once('listening', resolve))));
-      const { json, groups, next } = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000, 5000);
+      const { json, groups, next } = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000, 5000, 100_000);
       expect(next).toBeNull(); // all in one chunk
       // Past the limit, libuv's view (a whole process.report) is left out, and said so.
-      const bare = JSON.parse(fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 0, 5000).json) as collectHandles.RawCollection;
+      const bare = JSON.parse(fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 0, 5000, 100_000).json) as collectHandles.RawCollection;
       expect(bare.libuvSkipped).toBe(true);
       expect(bare.libuv).toEqual([]);
       // A chunk at a time: the first in the answer, the rest from next(); the last one names the groups.
-      const chunked = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000, 1);
+      const chunked = fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000, 1, 100_000);
       const first = JSON.parse(chunked.json) as collectHandles.RawCollection;
       expect(first.items).toHaveLength(1);
       expect(first.functionNames).toEqual([]);
@@ -194,6 +194,22 @@ describe('in-target functions, rebuilt from their source text', () => {
       expect(raw.groupSizes).toEqual(groups.map((group: Function[]) => group.length));
       expect(report.excludeNetwork).toBe(previous);
       // The callbacks at given places of the groups, for their lookup; a place that is not there gives undefined.
+      // Past describedMax, a sample: one in `stride` of the connections, but every server (the
+      // timers' sampling is proven on a real target: test/process/scale.test.ts).
+      const sockets = await Promise.all(Array.from({ length: 6 }, () => new Promise<net.Socket>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+      })));
+      try {
+        const everything = JSON.parse(fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000, 5000, 100_000).json) as collectHandles.RawCollection;
+        expect(everything.seen).toBe(everything.total); // no timer lists given: handles only
+        const sample = JSON.parse(fn.call(undefined, null, null, 'reload-doctor.none', 'reload-doctor.none', 5000, 5000, 3).json) as collectHandles.RawCollection;
+        expect(sample.seen).toBe(everything.seen);
+        expect(sample.total).toBeLessThan(everything.total);
+        expect(sample.items.filter(([type]) => type === 'tcp-server')).toHaveLength(everything.items.filter(([type]) => type === 'tcp-server').length);
+        expect(sample.items.filter(([type]) => type === 'tcp-socket').length).toBeLessThan(everything.items.filter(([type]) => type === 'tcp-socket').length);
+      } finally {
+        sockets.forEach((socket) => socket.destroy());
+      }
       const picker = rebuild(collectHandles.callbacksAt).fn;
       expect(picker.call(groups, [[0, 0], [groups.length, 0]])).toEqual([groups[0][0], undefined]);
     } finally {
