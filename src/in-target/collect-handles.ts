@@ -125,6 +125,19 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     const asyncId = creation && resource ? asyncIdOf(resource) : undefined;
     return asyncId === undefined ? undefined : creation.stacksOf(asyncId);
   };
+  /**
+   * A socket's own or peer address, asked of its wrap into an object of ours: the public getters
+   * (localAddress, remoteAddress) would leave an object cached on each of the app's sockets.
+   * What the socket cached already is used as it is.
+   */
+  const addressOf = (socket: any, ask: 'getsockname' | 'getpeername', cache: '_sockname' | '_peername'): string | undefined => {
+    let address = socket[cache];
+    if (!address && typeof socket._handle?.[ask] === 'function' && !socket.connecting) {
+      address = {};
+      try { if (socket._handle[ask](address) !== 0) address = undefined; } catch { address = undefined; }
+    }
+    return address ? endpoint(address.address, address.port) : undefined;
+  };
   /** The libuv wrap an async resource was created for: _handle, or dgram's state.handle. */
   const wrapOf = (handle: any): any => {
     if (handle?._handle) return handle._handle;
@@ -204,8 +217,8 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
           : ownersOf(listenersOf(message, ['response', 'socket', 'error'], listenersOf(handle, ['connect', 'data', 'readable', 'end', 'close', 'error', 'timeout']))),
         {
           stdio: stream,
-          local: endpoint(handle.localAddress, handle.localPort),
-          remote: endpoint(handle.remoteAddress, handle.remotePort),
+          local: addressOf(handle, 'getsockname', '_sockname'),
+          remote: addressOf(handle, 'getpeername', '_peername'),
           // Accepted by a server of this process (the server may be closed already: no address).
           accepted: server ? true : undefined,
           // Only said when false: a connection of a plain net.Server, not HTTP.

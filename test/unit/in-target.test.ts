@@ -207,6 +207,10 @@ describe('in-target functions, rebuilt from their source text', () => {
         expect(sample.total).toBeLessThan(everything.total);
         expect(sample.items.filter(([type]) => type === 'tcp-server')).toHaveLength(everything.items.filter(([type]) => type === 'tcp-server').length);
         expect(sample.items.filter(([type]) => type === 'tcp-socket').length).toBeLessThan(everything.items.filter(([type]) => type === 'tcp-socket').length);
+        // Addresses are asked of the wraps: nothing is left cached on the app's sockets.
+        expect(sockets.filter((socket: any) => socket._sockname != null || socket._peername != null)).toEqual([]);
+        const ends = everything.items.filter(([type]) => type === 'tcp-socket').map(([, , , , , details]) => `${details.local} → ${details.remote}`);
+        expect(ends).toContain(`127.0.0.1:${sockets[0]!.localPort} → 127.0.0.1:${port}`);
       } finally {
         sockets.forEach((socket) => socket.destroy());
       }
