@@ -26,7 +26,7 @@ import { startGuardian, type GuardianLink, type GuardianState } from './guardian
 import { closeChannel, openChannel, type InspectorChannel } from './inspector-channel.js';
 import { cutSessions, describeSession, foreignSessions } from './inspector-sessions.js';
 import { lockDefaultPort, type PortLock } from './port-lock.js';
-import { heldBy, isAlive, listeningTcp, readCmdline, readListeningTcp, readEnvironVariable, readSocketTable, signalDisposition, threadWait, findSocketOwner, type SocketRow } from './proc.js';
+import { heldBy, isAlive, listeningTcp, readCmdline, readListeningTcp, readEnvironVariable, readSocketTable, signalDisposition, threadWait, findSocketOwner } from './proc.js';
 
 export type { GuardianState } from './guardian-link.js';
 
