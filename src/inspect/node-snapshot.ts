@@ -29,8 +29,6 @@ const DESCRIBED_MAX = 100_000;
 const LIBUV_VIEW_MAX = 5000;
 /** Short: a target that stops answering must not stall the report. */
 const CALL_TIMEOUT_MS = 3000;
-/** Chunks asked for ahead of the one being read. */
-const CHUNKS_IN_FLIGHT = 2;
 
 export interface NodeSnapshotOptions {
   pid: number;
@@ -165,21 +163,11 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
   const nextId = fields.result.find((p) => p.name === 'next')?.value?.objectId;
   const first = JSON.parse(String(json)) as RawCollection;
   const raw: Collected = { ...first, items: first.items.map(itemOf) };
-  // A big process: the rest a chunk at a time (the target never builds them all at once). Every
-  // chunk but the last holds CHUNK_SIZE items, so the next calls are known: CHUNKS_IN_FLIGHT
-  // are asked for ahead, and the target describes the next chunk while this one travels and is
-  // read here. Not more: answers we have not read wait in the target's memory.
+  // A big process: the rest a chunk at a time (the target never builds them all at once).
+  // Every chunk but the last holds CHUNK_SIZE items: the number of calls is known.
   const calls = nextId ? Math.ceil((raw.total - raw.items.length) / CHUNK_SIZE) : 0;
-  const ask = () => client.send('Runtime.callFunctionOn', { functionDeclaration: nextChunk.toString(), objectId: nextId!, returnByValue: true }, CALL_TIMEOUT_MS * 2);
-  const inFlight: Array<ReturnType<typeof ask>> = [];
-  for (let asked = 0, read = 0; read < calls; read++) {
-    while (asked < calls && inFlight.length < CHUNKS_IN_FLIGHT) {
-      const call = ask();
-      call.catch(() => undefined); // awaited below, in order
-      inFlight.push(call);
-      asked++;
-    }
-    const chunk = await inFlight.shift()!;
+  for (let call = 0; call < calls; call++) {
+    const chunk = await client.send('Runtime.callFunctionOn', { functionDeclaration: nextChunk.toString(), objectId: nextId!, returnByValue: true }, CALL_TIMEOUT_MS);
     if (chunk.exceptionDetails) throw new Error(`collector failed in the target: ${chunk.exceptionDetails.exception?.description ?? chunk.exceptionDetails.text}`);
     const more = JSON.parse(String(chunk.result.value)) as Pick<RawCollection, 'items'> & Partial<Pick<RawCollection, 'functionNames' | 'groupSizes'>>;
     for (const item of more.items) raw.items.push(itemOf(item));
