@@ -88,6 +88,10 @@ function addSignalOptions(command: Command): Command {
     .addOption(new Option('-m, --mercy <duration>', 'how long to wait for the exit: 500ms, 10s, 2m (default: 10s)'));
 }
 
+function addPythonOption(command: Command): Command {
+  return command.option('--py-stacks', 'stuck Python processes (uWSGI workers, a Python pid): read their threads, greenlets and the app lines that spawned them from inside, with gdb. Pauses each for ~0.1 s; needs root or CAP_SYS_PTRACE and gdb; CPython 3.11');
+}
+
 function addTimelineOptions(command: Command): Command {
   return command
     .option('--html <file>', 'also write a self-contained HTML page: verdict, shutdown timeline, findings')
@@ -100,7 +104,7 @@ export function buildProgram(): Command {
     .description('Tells you why a service does not shut down when asked to.')
     .version(VERSION)
     .argument('<pid>', 'process to probe');
-  addSignalOptions(program)
+  addPythonOption(addSignalOptions(program))
     .option('--kill', 'send SIGKILL after the report if it is still alive ("no mercy")');
   addTimelineOptions(program)
     .enablePositionalOptions()
@@ -115,14 +119,14 @@ Exit codes:
     .showHelpAfterError('(run reload-doctor --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
-    .action(async (pidText: string, options: OutputOptions & TimelineFiles & { signal?: string; mercy?: string; kill?: boolean; timeline: boolean }) => {
+    .action(async (pidText: string, options: OutputOptions & TimelineFiles & { signal?: string; mercy?: string; kill?: boolean; timeline: boolean; pyStacks?: boolean }) => {
       const pid = parsePid(pidText);
       const files = checkTimelineFiles(options);
       const ticker = countdown(!options.json);
       let diagnosis: Diagnosis;
       try {
         diagnosis = await diagnose(
-          { pid, signal: options.signal, mercy: options.mercy, kill: options.kill === true, inspector: options.inspector, timeline: options.timeline, abortSignal: interrupts.signal },
+          { pid, signal: options.signal, mercy: options.mercy, kill: options.kill === true, inspector: options.inspector, timeline: options.timeline, pyStacks: options.pyStacks === true, abortSignal: interrupts.signal },
           { onTick: ticker.onTick },
         );
       } finally {
@@ -147,7 +151,7 @@ Exit codes:
 
 interface RunOptions extends TimelineFiles {
   signal?: string; mercy?: string; ready?: string; readyTimeout?: string; hold?: string; exercise?: string; load?: string;
-  format?: Format; reportFile?: string; summaryFile?: string; color: boolean; creationStacks?: boolean; timeline?: boolean;
+  format?: Format; reportFile?: string; summaryFile?: string; color: boolean; creationStacks?: boolean; timeline?: boolean; pyStacks?: boolean;
 }
 
 interface TimelineFiles { html?: string; trace?: string }
@@ -169,7 +173,7 @@ function buildRunCommand(): Command {
   const run = new Command('run')
     .description('start a service, wait until it is ready, signal it, and fail (exit 1) if it does not shut down within the mercy; defaults come from the "reloadDoctor" key of ./package.json')
     .argument('[command...]', 'the service to start, after --, e.g. -- node server.js or -- npm start (default: "command" in package.json\'s reloadDoctor key)');
-  addSignalOptions(run)
+  addPythonOption(addSignalOptions(run))
     .option('--ready <spec>', 'when it is ready: port:<n>, http://…/health (2xx), log:<regex>, delay:<duration> (default: its first listening TCP port, else 2 s)')
     .option('--ready-timeout <duration>', 'give up (exit 4) if it is not ready by then (default: 60s)')
     .option('--hold <duration>', 'keep it running this long once ready, before the signal (time for your own traffic or tests)')
@@ -203,6 +207,7 @@ function buildRunCommand(): Command {
           exercise: options.exercise, load: options.load === undefined ? undefined : parseRate(options.load),
           // Flags given only: commander's negatable defaults would hide package.json's.
           timeline: options.timeline === false ? false : undefined, creationStacks: options.creationStacks === false ? false : undefined,
+          pyStacks: options.pyStacks === true ? true : undefined,
           abortSignal: interrupts.signal,
           // The service's output stays visible, on stderr, so stdout carries only the report.
           onOutput: (line) => { ticker.clear(); process.stderr.write(`${prefix}${inert(line)}\n`); },

@@ -22,6 +22,12 @@ interface CommonOptions {
   signal?: string;
   /** Record what ends when during the shutdown (default true). */
   timeline?: boolean;
+  /**
+   * Stuck Python processes (uWSGI workers, or the Python process itself): read their threads,
+   * greenlets and holders from inside with gdb (default false). Each is paused ~0.1 s; needs
+   * root or CAP_SYS_PTRACE and gdb.
+   */
+  pyStacks?: boolean;
   /** Stops the check: what it opened is closed (a service it started is killed), then it rejects with an AbortError. */
   abortSignal?: AbortSignal;
 }
@@ -76,7 +82,7 @@ const DEFAULT_MERCY = '10s';
 const DEFAULT_READY_TIMEOUT = '60s';
 
 /** The keys package.json's `reloadDoctor` may hold: run's options, by the API's names. */
-const PACKAGE_KEYS = ['command', 'mercy', 'signal', 'ready', 'readyTimeout', 'hold', 'exercise', 'load', 'timeline', 'creationStacks'] as const;
+const PACKAGE_KEYS = ['command', 'mercy', 'signal', 'ready', 'readyTimeout', 'hold', 'exercise', 'load', 'timeline', 'creationStacks', 'pyStacks'] as const;
 
 export function resolveOptions(options: CheckOptions, progress: Progress = {}): ModeRequest {
   if (options === null || typeof options !== 'object') throw new UsageError('the options must be an object: { command: [...] } or { pid }');
@@ -97,6 +103,7 @@ function attachRequest(options: AttachOptions, progress: Progress): AttachReques
     kill: options.kill === true,
     useInspector: options.inspector !== false,
     timeline: flag(options.timeline, 'timeline'),
+    pyStacks: flag(options.pyStacks, 'pyStacks') && options.pyStacks === true,
     onTick: ticking(progress, options.mercy ?? DEFAULT_MERCY),
   };
 }
@@ -120,6 +127,7 @@ function runRequest(given: RunOptions, progress: Progress): RunRequest {
     holdMs: options.hold === undefined ? undefined : duration(options.hold, '--hold'),
     timeline: flag(options.timeline, 'timeline'),
     creationStacks: flag(options.creationStacks, 'creationStacks'),
+    pyStacks: flag(options.pyStacks, 'pyStacks') && options.pyStacks === true,
     onServiceLine: (stream, line) => options.onOutput?.(line, stream),
     onTick: ticking(progress, options.mercy ?? DEFAULT_MERCY),
   };

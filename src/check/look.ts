@@ -8,6 +8,7 @@ import type { Finding, Snapshot, SnapshotContext } from '../core/types.js';
 import { explain } from '../explain/engine.js';
 import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
 import { takeProcSnapshot } from '../inspect/proc-snapshot.js';
+import { PYTHON_READ_BUDGET_MS, readPythonStacks, withPythonStacks } from '../inspect/python-stacks.js';
 import type { ScriptCatalog } from '../inspect/script-catalog.js';
 import type { CdpClient } from '../reach/cdp-client.js';
 import type { Reached } from '../reach/reached.js';
@@ -23,6 +24,8 @@ export interface LookOptions {
   context?: SnapshotContext;
   /** More to ask in the same window, after the snapshot (the timeline's record). */
   inWindow?: (client: CdpClient) => Promise<void>;
+  /** A process that is not Node: read its Python threads and greenlets from inside (--py-stacks). */
+  pyStacks?: boolean;
 }
 
 export interface Look {
@@ -33,7 +36,12 @@ export interface Look {
 }
 
 export async function lookAt(reached: Reached, options: LookOptions): Promise<Look> {
-  const { snapshot, exiting } = await snapshotOf(reached, options);
+  const taken = await snapshotOf(reached, options);
+  const { exiting } = taken;
+  const pid = reached.target.pid;
+  const snapshot = options.pyStacks && taken.snapshot.source === 'proc' && reached.target.runtime.kind !== 'node' && isAlive(pid)
+    ? withPythonStacks(taken.snapshot, await readPythonStacks(pid, PYTHON_READ_BUDGET_MS))
+    : taken.snapshot;
   const withContext = options.context ? { ...snapshot, context: { ...snapshot.context, ...options.context } } : snapshot;
   return { snapshot: withContext, findings: explain(withContext), exiting: exiting === true };
 }

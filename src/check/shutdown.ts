@@ -23,7 +23,7 @@ import { isAlive, isStopped } from '../reach/proc.js';
 import type { Reached } from '../reach/reached.js';
 import { lookAt } from './look.js';
 import { buildTimeline, laneSources, type LaneSource } from './timeline.js';
-import { planWorkers, workersAtDeadline } from './workers.js';
+import { planWorkers, readStuckPythonWorkers, workersAtDeadline } from './workers.js';
 
 export interface ShutdownPlan {
   signal: SignalChoice;
@@ -42,6 +42,8 @@ export interface ShutdownPlan {
   timeline?: boolean;
   /** Called as soon as the signal went out (performance.now()). */
   onSignal?: (at: number) => void;
+  /** Read stuck Python processes from inside with gdb (--py-stacks). */
+  pyStacks?: boolean;
 }
 
 export interface ShutdownCheck {
@@ -90,7 +92,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
   }
   if (disposition === 'ignored') warnings.push(`${who} ignores ${signal.name}: it will not exit on it`);
 
-  const workers = plan.followWorkers ? planWorkers(pid, mercyMs, target.runtime.kind === 'node') : undefined;
+  const workers = plan.followWorkers ? planWorkers(pid, mercyMs, target.runtime.kind === 'node', plan.pyStacks === true) : undefined;
   warnings.push(...workers?.warnings ?? []);
   const deadlineMs = workers?.lookAtMs ?? mercyMs;
   const probe = await runProbe({
@@ -100,6 +102,11 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
     // The master exited: its old workers still have until the mercy (they may be orphans now).
     if (workers && probe.exited) await workers.watch.originalsGone(probe.signalledAt + mercyMs);
     const atDeadline = workers && workersAtDeadline(workers, probe.signalledAt);
+    // Before the master's own kill (uWSGI's worker-reload-mercy), which would end them mid-read.
+    if (atDeadline && plan.pyStacks) {
+      const masterKillsAt = workers.uwsgi ? probe.signalledAt + workers.uwsgi.workerReloadMercyMs : Infinity;
+      atDeadline.report = await readStuckPythonWorkers(atDeadline.report, masterKillsAt);
+    }
     const facts: ShutdownFacts = {
       signal: signal.name, mercyMs, deadlineMs, hadListener, disposition, namespaceInit, samples: probe.samples,
       exit: probe.exited ? { afterMs: probe.exitedAfterMs!, bySignal: await plan.child?.exitSignal() } : undefined,
@@ -116,7 +123,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
       const exerciseClients = plan.exerciseClients?.() ?? [];
       const context = { ...(stuckChildren.length > 0 ? { stuckChildren } : {}), ...(exerciseClients.length > 0 ? { exerciseClients } : {}) };
       const inWindow = armed && (async (client: CdpClient) => { raw = await collectTimeline(client); });
-      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow });
+      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow, pyStacks: plan.pyStacks && !workers?.uwsgi });
       if (inspector) warnings.push(...await inspector.close(true));
       // It began to exit while we looked: Node held its exit until our session left; give it a moment.
       if (look.exiting) await settleWithin(probe.lateExit, EXIT_AFTER_WINDOW_MS);

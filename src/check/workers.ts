@@ -8,6 +8,7 @@ import { formatDuration } from '../core/duration.js';
 import { messageOf } from '../core/errors.js';
 import type { SnapshotContext, Target, TreeMember, TreeReport } from '../core/types.js';
 import { takeProcSnapshot } from '../inspect/proc-snapshot.js';
+import { PYTHON_READ_BUDGET_MS, readPythonStacks, withPythonStacks, type PythonRead } from '../inspect/python-stacks.js';
 import { explain } from '../explain/engine.js';
 import { watchWorkers, type WorkerWatch } from '../probe/worker-watch.js';
 import { descendantsOf } from '../reach/descendants.js';
@@ -19,6 +20,10 @@ import { lookAt } from './look.js';
 
 /** Look this long before the master's own mercy kill, so the stuck workers are still there. */
 const BEFORE_MASTER_KILL_MS = 800;
+/** Reading stuck Python workers from inside (--py-stacks) needs this much more before that kill. */
+const PYTHON_READ_MS = 2500;
+/** gdb sessions at once (each is CPU-heavy for a moment; workers are read side by side). */
+const PYTHON_READS_AT_ONCE = 2;
 
 export interface WorkerPlan {
   kind: TreeReport['kind'];
@@ -30,15 +35,16 @@ export interface WorkerPlan {
 }
 
 /** Starts following the workers if the process has any; call right before the signal. */
-export function planWorkers(pid: number, mercyMs: number, masterIsNode: boolean): WorkerPlan | undefined {
+export function planWorkers(pid: number, mercyMs: number, masterIsNode: boolean, pyStacks = false): WorkerPlan | undefined {
   if (descendantsOf(pid).length === 0) return undefined;
   const warnings: string[] = [];
   const uwsgi = isUwsgi(pid) ? readUwsgiInfo(pid) : undefined;
   let lookAtMs = mercyMs;
   if (uwsgi) {
     const masterMercy = uwsgi.workerReloadMercyMs;
-    if (masterMercy <= mercyMs) {
-      lookAtMs = Math.max(200, masterMercy - BEFORE_MASTER_KILL_MS);
+    const before = BEFORE_MASTER_KILL_MS + (pyStacks ? PYTHON_READ_MS : 0);
+    if (masterMercy <= mercyMs || (pyStacks && masterMercy - before < mercyMs)) {
+      lookAtMs = Math.max(200, Math.min(mercyMs, masterMercy - before));
       warnings.push(`uWSGI kills a worker that outlives a reload after worker-reload-mercy (${formatDuration(masterMercy)}): reload-doctor looks at the workers at ${formatDuration(lookAtMs)}, before that kill`);
     }
     if (uwsgi.options['reload-mercy'] !== undefined && uwsgi.options['worker-reload-mercy'] === undefined) {
@@ -110,6 +116,27 @@ async function lookAtNodeWorker(pid: number, useInspector: boolean, signalledAt:
     const look = await lookAt(reachedThroughProc(target), { since: signalledAt });
     return { snapshot: { ...look.snapshot, notes: [note, ...look.snapshot.notes] }, findings: look.findings };
   }
+}
+
+/**
+ * --py-stacks: each stuck worker that is not Node read from inside (its threads, greenlets and
+ * holders), side by side, all done before `masterKillsAt` (performance.now()); then explained again.
+ */
+export async function readStuckPythonWorkers(report: TreeReport, masterKillsAt: number): Promise<TreeReport> {
+  const stuck = report.members.filter((m) => m.stuck && m.runtime === 'other' && m.snapshot && isAlive(m.pid));
+  const budgetMs = Math.max(500, Math.min(PYTHON_READ_BUDGET_MS, masterKillsAt - BEFORE_MASTER_KILL_MS / 2 - performance.now()));
+  const reads = new Map<number, PythonRead>();
+  const queue = [...stuck];
+  await Promise.all(Array.from({ length: PYTHON_READS_AT_ONCE }, async () => {
+    for (let member = queue.shift(); member; member = queue.shift()) reads.set(member.pid, await readPythonStacks(member.pid, budgetMs));
+  }));
+  const members = report.members.map((member) => {
+    const read = reads.get(member.pid);
+    if (!read) return member;
+    const snapshot = withPythonStacks(member.snapshot!, read);
+    return { ...member, snapshot, findings: explain(snapshot) };
+  });
+  return { ...report, members };
 }
 
 /** SIGKILL the workers still stuck (--kill); returns how many were killed. */

@@ -1,5 +1,5 @@
 // How shared things read, in every report and finding: a source location, a package.
-import type { PackageRef, Runtime, SourceLocation, Target } from './types.js';
+import type { PackageRef, PythonGreenlet, Runtime, SourceLocation, Target } from './types.js';
 
 export function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.column}`;
@@ -27,4 +27,14 @@ export const RUN_DIR_PREFIX = 'reload-doctor-run-';
 export function withoutRunFlags(argv: string[]): string[] {
   const ours = (word: string | undefined) => word !== undefined && word.includes(`/${RUN_DIR_PREFIX}`);
   return argv.filter((word, index) => !((word === '--require' || word === '-r') && ours(argv[index + 1])) && !ours(word) && !(word.startsWith('--require=') && ours(word)));
+}
+
+/** A greenlet as a person knows it: the thread it runs (monkey-patched), else what gevent calls it. */
+export function greenletName(g: PythonGreenlet): string {
+  if (g.thread) return g.thread;
+  if (g.type === 'Hub') return 'the gevent hub';
+  if (g.main) return 'the main greenlet';
+  if (g.type === '_WorkerGreenlet') return "gevent's threadpool worker";
+  const top = g.stack.at(-1);
+  return `${g.name ?? g.type}${top ? ` in ${top.function}` : ''}`;
 }

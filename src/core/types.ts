@@ -78,7 +78,72 @@ export interface Snapshot {
   context?: SnapshotContext;
   /** OS-level view: always present for non-Node targets and when the inspector fails. */
   threads?: Array<{ tid: number; name: string; state: string; wchan?: string; syscall?: string }>;
+  /** A Python process's own view of itself (--py-stacks): its threads, greenlets and holders. */
+  python?: PythonState;
   notes: string[];
+}
+
+export interface PythonFrame {
+  file: string;
+  line: number;
+  function: string;
+  /** The source line, as the target's own file has it. */
+  code?: string;
+}
+
+export interface PythonThread {
+  ident: number;
+  name?: string;
+  /** undefined: not a threading.Thread (a C extension's or gevent's own thread). */
+  daemon?: boolean;
+  main: boolean;
+  /** Outermost first. */
+  stack: PythonFrame[];
+}
+
+export interface PythonGreenlet {
+  id: number;
+  /** Its class: Greenlet (gevent), greenlet, Hub, ... */
+  type: string;
+  name?: string;
+  /** The threading.Thread it runs, under gevent's monkey-patching (pymongo's monitor "threads"). */
+  thread?: string;
+  main: boolean;
+  stack: PythonFrame[];
+  /** gevent's record of the stack that spawned it (10 frames at most). */
+  spawnedAt: PythonFrame[];
+  /** An active, referenced hub watcher wakes it: it keeps the gevent hub (and the worker) alive. */
+  keepsHubAlive: boolean;
+}
+
+/** A module global of the app (or one attribute of one) that holds a library's object. */
+export interface PythonHolder {
+  module: string;
+  file: string;
+  /** `client`, or `db.client` */
+  name: string;
+  /** The object's class, module-qualified: pymongo.mongo_client.MongoClient */
+  type: string;
+  /** Where the module assigns it. */
+  line?: number;
+  code?: string;
+}
+
+export interface PythonState {
+  version: string;
+  /** With the GIL free at once, or as a pending call at the main thread's next bytecode. */
+  readBy: 'gil-free' | 'pending-call';
+  /** How long the process was held stopped (measured from /proc while gdb held it). */
+  pauseMs: number;
+  /** The payload's own walk, inside the target. */
+  walkMs: number;
+  threads: PythonThread[];
+  greenlets: PythonGreenlet[];
+  /** The gevent hub's active referenced watchers that wake no greenlet (a callback). */
+  otherHubWatchers: Array<{ type: string; callback?: string }>;
+  holders: PythonHolder[];
+  /** A cap or the payload's time budget was hit: lists are partial. */
+  truncated: boolean;
 }
 
 export interface PoolState {

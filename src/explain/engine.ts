@@ -29,6 +29,7 @@ import { sequelizeRule } from './rules/sequelize.js';
 import { shutdownHelpersRule } from './rules/shutdown-helpers.js';
 import { socketIoRule } from './rules/socket-io.js';
 import { uwsgiWaitForHubRule } from './rules/uwsgi.js';
+import { pythonThreadsRule } from './rules/python-threads.js';
 import { websocketRule } from './rules/websocket.js';
 
 /**
@@ -38,7 +39,7 @@ import { websocketRule } from './rules/websocket.js';
  * test/unit/rules.test.ts holds this list to those claims.
  */
 export const RULES: readonly Rule[] = [
-  busyMainThread, uwsgiWaitForHubRule, shutdownHelpersRule,
+  busyMainThread, uwsgiWaitForHubRule, pythonThreadsRule, shutdownHelpersRule,
   mongodbRule, knexRule, sequelizeRule, bullmqRule, bullRule, ioredisRule, nodeRedisRule, pgRule, mysql2Rule,
   amqpConnectionManagerRule, amqplibRule, kafkajsRule, natsRule, mqttRule,
   nodeCronRule, cronRule, nodeScheduleRule, chokidarRule,

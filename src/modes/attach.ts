@@ -24,6 +24,8 @@ export interface AttachRequest {
   useInspector: boolean;
   /** Record the shutdown's timeline (default true). */
   timeline?: boolean;
+  /** Read stuck Python processes from inside (--py-stacks). */
+  pyStacks?: boolean;
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
 }
 
@@ -32,7 +34,7 @@ export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
   // The target puts its inspector settings back by itself if we do not come back within the mercy.
   const reached = await reachPid(request.pid, { useInspector: request.useInspector, idleMs: request.mercyMs + IDLE_MARGIN_MS });
   const { value: { check, killedTarget }, releaseWarnings } = await withSession(reached, async () => {
-    const check = await runShutdownCheck(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, timeline: request.timeline, onTick: request.onTick });
+    const check = await runShutdownCheck(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, timeline: request.timeline, pyStacks: request.pyStacks, onTick: request.onTick });
     const killedTarget = request.kill && wantsSnapshot(check.verdict) && await killNow(reached);
     return { check, killedTarget };
   });

@@ -36,6 +36,8 @@ export interface RunRequest {
   loadRate?: number;
   /** Record the shutdown's timeline (default true). */
   timeline?: boolean;
+  /** Read stuck Python processes from inside (--py-stacks). */
+  pyStacks?: boolean;
   /** Record creation stacks (default true). */
   creationStacks?: boolean;
   /** Keep it running this long after it is ready, before the signal (for your own traffic). */
@@ -93,7 +95,7 @@ export async function runService(request: RunRequest): Promise<Diagnosis> {
     const watched = reached.target.pid;
     const ownChild = watched === service.pid;
     const check = await runShutdownCheck(reached, {
-      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: true, timeline: request.timeline, onTick: request.onTick, exerciseClients: exercise && (() => exercise.clientAddresses()),
+      signal: request.signal, mercyMs: request.mercyMs, signalPid: service.pid, followWorkers: true, timeline: request.timeline, pyStacks: request.pyStacks, onTick: request.onTick, exerciseClients: exercise && (() => exercise.clientAddresses()),
       onSignal: (at) => { exercise?.signalled(at); load?.signalled(at); },
       child: ownChild ? { exitedAt: service.exited.then((exit) => exit.at), exitSignal: async () => (await service.exited).signal } : undefined,
     });

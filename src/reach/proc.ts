@@ -209,6 +209,13 @@ function readInPieces(path: string, size: number, take: (text: string) => boolea
   }
 }
 
+/** The process's memory map (/proc/PID/maps), up to maxBytes. */
+export function readMaps(pid: number, maxBytes = 16 << 20): string | undefined {
+  const pieces: string[] = [];
+  let length = 0;
+  return readInPieces(`/proc/${pid}/maps`, 128 * 1024, (text) => (pieces.push(text), (length += text.length) >= maxBytes)) ? pieces.join('') : undefined;
+}
+
 /** A socket table whole. */
 function readTable(path: string): string | undefined {
   const pieces: string[] = [];

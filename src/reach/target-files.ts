@@ -8,11 +8,12 @@ import { bestEffort } from '../core/debug.js';
 const DEFAULT_MAX_BYTES = 1 << 20;
 
 /** The file's text, or undefined (traced under RELOAD_DOCTOR_DEBUG) if it is not a small regular file. */
-export function readTargetFile(path: string, maxBytes = DEFAULT_MAX_BYTES): string | undefined {
+export function readTargetFile(path: string, maxBytes = DEFAULT_MAX_BYTES, options: { noFollow?: boolean } = {}): string | undefined {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO does not wait for a writer. O_NOCTTY: a terminal is never adopted.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    // noFollow: a file the target itself wrote, where it could have put a symlink instead.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (options.noFollow ? constants.O_NOFOLLOW : 0));
   } catch (error) {
     return bestEffort(`opening ${path}`, undefined)(error);
   }

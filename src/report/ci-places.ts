@@ -3,7 +3,8 @@
 // relative to the repository, never inside node_modules.
 import { relative, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SourceLocation } from '../core/types.js';
+import type { Diagnosis } from '../core/diagnosis.js';
+import type { Finding, SourceLocation } from '../core/types.js';
 
 /** A finding's title without the times that change on every run. */
 export function stableTitle(title: string): string {
@@ -32,4 +33,23 @@ function safePath(url: string): string {
   } catch {
     return url; // not a file URL after all: shown as it is
   }
+}
+
+/**
+ * The findings CI shows: the target's own, then its stuck workers' (a uWSGI master's), each
+ * finding once however many workers share it, its title saying how many.
+ */
+export function ciFindings(diagnosis: Diagnosis): Finding[] {
+  const fromWorkers = new Map<string, { finding: Finding; workers: number }>();
+  for (const member of diagnosis.tree?.members ?? []) {
+    if (!member.stuck) continue;
+    for (const finding of member.findings ?? []) {
+      const key = `${finding.id}\u0000${stableTitle(finding.title)}`;
+      const seen = fromWorkers.get(key);
+      if (seen) seen.workers += 1;
+      else fromWorkers.set(key, { finding, workers: 1 });
+    }
+  }
+  const workers = [...fromWorkers.values()].map(({ finding, workers: n }) => ({ ...finding, title: `${n} stuck worker${n === 1 ? '' : 's'}: ${finding.title}` }));
+  return [...diagnosis.findings, ...workers];
 }

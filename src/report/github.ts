@@ -2,7 +2,7 @@
 // created (or owns) the handles, so the pull request shows it next to the code.
 // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 import type { Diagnosis } from '../core/diagnosis.js';
-import { ciFile, stableTitle } from './ci-places.js';
+import { ciFile, ciFindings, stableTitle } from './ci-places.js';
 import { describeVerdict } from './verdict.js';
 import type { Finding } from '../core/types.js';
 
@@ -15,7 +15,7 @@ export function renderGithubAnnotations(diagnosis: Diagnosis, workspace?: string
   } else if (diagnosis.unfinished) {
     lines.push(command('error', { title: 'reload-doctor' }, diagnosis.unfinished));
   }
-  for (const finding of diagnosis.findings) {
+  for (const finding of ciFindings(diagnosis)) {
     if (finding.severity === 'harmless') continue;
     lines.push(annotation(finding, workspace));
   }

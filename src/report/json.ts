@@ -1,7 +1,7 @@
 // The versioned JSON document (`--json`). Its shape is documented in docs/json.md; bump
 // SCHEMA_VERSION on any change that could break a reader.
 import type { Diagnosis } from '../core/diagnosis.js';
-import type { Finding, Handle, PackageRef, RunInfo, Snapshot, SourceLocation, StackFrame, Target, Timeline, TreeMember, TreeReport, Verdict } from '../core/types.js';
+import type { Finding, Handle, PackageRef, PythonState, RunInfo, Snapshot, SourceLocation, StackFrame, Target, Timeline, TreeMember, TreeReport, Verdict } from '../core/types.js';
 
 export const SCHEMA = 'reload-doctor/diagnosis';
 export const SCHEMA_VERSION = 2;
@@ -35,6 +35,9 @@ export interface TreeMemberDocument extends Omit<TreeMember, 'snapshot' | 'findi
   lookedAtMs: number | null;
   findings: FindingDocument[] | null;
   threads: Snapshot['threads'] | null;
+  /** --py-stacks: the worker's Python threads, greenlets and holders. */
+  python: PythonState | null;
+  notes: string[] | null;
   notBlocking: HandleDocument[] | null;
 }
 
@@ -53,7 +56,7 @@ export interface ShutdownDocument {
   timeline: Timeline | null;
   findings: FindingDocument[];
   notBlocking: HandleDocument[];
-  snapshot: { source: Snapshot['source']; takenAtMs: number; busyStack: Snapshot['busyStack'] | null; threads: Snapshot['threads'] | null; notes: string[] } | null;
+  snapshot: { source: Snapshot['source']; takenAtMs: number; busyStack: Snapshot['busyStack'] | null; threads: Snapshot['threads'] | null; python: PythonState | null; notes: string[] } | null;
   warnings: string[];
   unfinished: string | null;
   /** How many handles were seen, how many of them block, and into how many findings they were grouped. */
@@ -79,6 +82,8 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): Shutd
           lookedAtMs: snapshot?.takenAtMs ?? null,
           findings: findings?.map(plainFinding) ?? null,
           threads: snapshot?.threads ?? null,
+          python: snapshot?.python ?? null,
+          notes: snapshot?.notes ?? null,
           notBlocking: snapshot ? snapshot.handles.filter((h) => !h.blocking).map(plainHandle) : null,
         })),
       }
@@ -88,7 +93,7 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): Shutd
     findings: diagnosis.findings.map(plainFinding),
     notBlocking: snapshot ? snapshot.handles.filter((h) => !h.blocking).map(plainHandle) : [],
     snapshot: snapshot
-      ? { source: snapshot.source, takenAtMs: snapshot.takenAtMs, busyStack: snapshot.busyStack ?? null, threads: snapshot.threads ?? null, notes: snapshot.notes }
+      ? { source: snapshot.source, takenAtMs: snapshot.takenAtMs, busyStack: snapshot.busyStack ?? null, threads: snapshot.threads ?? null, python: snapshot.python ?? null, notes: snapshot.notes }
       : null,
     warnings: [...diagnosis.warnings],
     unfinished: diagnosis.unfinished ?? null,

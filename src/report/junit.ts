@@ -3,7 +3,7 @@
 import type { Diagnosis } from '../core/diagnosis.js';
 import { xmlChars } from '../core/sanitize.js';
 import { formatDuration } from '../core/duration.js';
-import { ciFile, stableTitle } from './ci-places.js';
+import { ciFile, ciFindings, stableTitle } from './ci-places.js';
 import { describeVerdict } from './verdict.js';
 
 export function renderJunit(diagnosis: Diagnosis, textReport: string, workspace?: string): string {
@@ -16,7 +16,7 @@ export function renderJunit(diagnosis: Diagnosis, textReport: string, workspace?
   const shutdownFailed = diagnosis.exitCode !== 0;
   cases.push(testCase('reload-doctor', shutdownName, seconds, {},
     shutdownFailed ? failure(verdict?.outcome ?? (diagnosis.unfinished ? 'unfinished' : 'failed'), verdict ? describeVerdict(verdict).text.replace(/^[✔✖] /, '') : diagnosis.unfinished ?? 'failed', textReport) : ''));
-  for (const finding of diagnosis.findings.filter((f) => f.severity === 'blocks')) {
+  for (const finding of ciFindings(diagnosis).filter((f) => f.severity === 'blocks')) {
     const file = ciFile(finding.location, workspace);
     const where: Record<string, string> = file ? { file, line: String(finding.location!.line) } : {};
     cases.push(testCase('reload-doctor.culprits', stableTitle(finding.title), '0', where,

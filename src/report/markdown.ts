@@ -5,7 +5,7 @@
 import type { Diagnosis } from '../core/diagnosis.js';
 import { formatDuration } from '../core/duration.js';
 import type { Finding } from '../core/types.js';
-import { ciFile, stableTitle } from './ci-places.js';
+import { ciFile, ciFindings, stableTitle } from './ci-places.js';
 import { describeVerdict } from './verdict.js';
 
 export interface SummaryPlace {
@@ -25,7 +25,7 @@ export function renderMarkdownSummary(diagnosis: Diagnosis, place: SummaryPlace)
   } else {
     lines.push(`### reload-doctor: ✖ no verdict`, '', `${command}: ${escape(diagnosis.unfinished ?? 'the check did not finish')}`);
   }
-  const shown = diagnosis.findings.filter((finding) => finding.severity !== 'harmless');
+  const shown = ciFindings(diagnosis).filter((finding) => finding.severity !== 'harmless');
   if (shown.length > 0) {
     lines.push('', '| | What kept it alive | Where | Fix |', '| --- | --- | --- | --- |');
     for (const finding of shown) {

@@ -2,11 +2,12 @@
 // each with why and the usual fix; harmless handles summarised on one line at the end.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis } from '../core/diagnosis.js';
-import { describePid, describeRuntime, formatLocation, packageLabel } from '../core/format.js';
+import { describePid, describeRuntime, formatLocation, greenletName, packageLabel } from '../core/format.js';
 import { formatDuration } from '../core/duration.js';
 import { describeVerdict } from './verdict.js';
 import { waterfallLines } from './waterfall.js';
-import type { Finding, Handle, LoadReport, SourceLocation, Verdict } from '../core/types.js';
+import type { Finding, Handle, LoadReport, PythonFrame, PythonState, SourceLocation, Verdict } from '../core/types.js';
+import { basename } from 'node:path';
 
 export function renderText(diagnosis: Diagnosis, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
@@ -50,6 +51,7 @@ export function renderText(diagnosis: Diagnosis, color: boolean): string {
         lines.push(`    ${String(t.tid).padEnd(8)} ${t.name.padEnd(16)} ${t.state}${t.syscall ? `  in ${t.syscall}` : ''}${t.wchan ? ` (${t.wchan})` : ''}`);
       }
     }
+    if (snapshot.python) lines.push('', ...pythonLines(snapshot.python, c, ''));
     const harmless = snapshot.handles.filter((h) => !h.blocking);
     if (harmless.length > 0) lines.push('', c.dim(`Not keeping it alive: ${summarise(harmless)}`));
     for (const note of snapshot.notes) lines.push(c.dim(`note: ${note}`));
@@ -118,11 +120,29 @@ function treeLines(diagnosis: Diagnosis, c: ChalkInstance): string[] {
     lines.push('', c.bold(`pid ${m.pid} (${truncate(m.command, 60)}), still alive:`));
     for (const finding of m.findings ?? []) lines.push(...findingLines(finding, c));
     if ((m.findings ?? []).length === 0) lines.push(m.snapshot?.source === 'proc' ? '  /proc shows no sockets or children.' : '  nothing keeps its event loop alive.');
+    if (m.snapshot?.python) lines.push(...pythonLines(m.snapshot.python, c, '  '));
     for (const t of (m.snapshot?.threads ?? []).slice(0, 8)) {
       lines.push(c.dim(`    thread ${String(t.tid).padEnd(8)} ${t.name.padEnd(16)} ${t.state}${t.syscall ? `  in ${t.syscall}` : ''}${t.wchan ? ` (${t.wchan})` : ''}`));
     }
     for (const note of m.snapshot?.notes ?? []) lines.push(c.dim(`    note: ${note}`));
   }
+  return lines;
+}
+
+/** What --py-stacks read: how, and each greenlet that keeps the hub alive or thread that is waited for, where it is. */
+function pythonLines(python: PythonState, c: ChalkInstance, indent: string): string[] {
+  const how = python.readBy === 'gil-free' ? 'with the GIL free' : 'as a pending call';
+  const lines = [c.bold(`${indent}  Python ${python.version}, read from inside ${how} (paused ${formatDuration(python.pauseMs)})${python.truncated ? ', partial' : ''}:`)];
+  const where = (stack: PythonFrame[]) => {
+    const top = stack.at(-1);
+    return top ? `${top.function} (${basename(top.file)}:${top.line})` : 'no Python frame';
+  };
+  const shown = [
+    ...python.greenlets.filter((g) => g.keepsHubAlive).map((g) => `greenlet ${greenletName(g)}  ${where(g.stack)}  keeps the hub alive`),
+    ...python.threads.map((t) => `thread ${t.name ?? t.ident}${t.main ? ' (main)' : t.daemon ? ' (daemon)' : t.daemon === false ? ' (not daemon)' : ''}  ${where(t.stack)}`),
+  ];
+  for (const line of shown.slice(0, 12)) lines.push(`${indent}    ${line}`);
+  if (shown.length > 12) lines.push(c.dim(`${indent}    … ${shown.length - 12} more: every one is in --json`));
   return lines;
 }
 
