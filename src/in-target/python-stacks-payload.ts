@@ -115,9 +115,12 @@ def read_state():
                 known[ident] = {'name': text(fields.get('_name')), 'daemon': fields.get('_daemonic') is True,
                                 'main': thread is threading.main_thread()}
 
+    # gdb runs us on the main thread: without threading loaded, our own thread is the main one.
+    thread_module = sys.modules.get('_thread') or __import__('_thread')
+    main_ident = threading.main_thread().ident if threading else thread_module.get_ident()
     for ident, frame in list(sys._current_frames().items())[:MAX_ITEMS]:
         entry = {'ident': ident, 'stack': frames(frame)}
-        entry.update(known.get(ident, {'name': None, 'daemon': None, 'main': False}))
+        entry.update(known.get(ident, {'name': None, 'daemon': None, 'main': ident == main_ident}))
         state['threads'].append(entry)
     # Threads started but not running Python now (none usually): still named.
     running = {entry['ident'] for entry in state['threads']}

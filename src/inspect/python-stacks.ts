@@ -69,7 +69,9 @@ export function decodePythonState(text: string): Omit<PythonState, 'version' | '
   const osThreads = threads.filter((t) => !greenletIds.has(t.ident));
   const otherHubWatchers = list(raw.hubWatchers).filter(isRecord).filter((w) => int(w.wakes) === undefined)
     .map((w) => ({ type: str(w.type, 40) ?? 'watcher', callback: str(w.callback, 200) }));
-  const holders = list(raw.holders).filter(isRecord).map(holderOf).filter((h): h is PythonHolder => h !== undefined);
+  // One module under two names (__main__ and multiprocessing's __mp_main__): each holder once.
+  const holders = [...new Map(list(raw.holders).filter(isRecord).map(holderOf).filter((h): h is PythonHolder => h !== undefined)
+    .map((h) => [`${h.file}\u0000${h.name}`, h] as const)).values()];
   return {
     threads: osThreads, greenlets, otherHubWatchers, holders,
     walkMs: typeof raw.walkMs === 'number' && Number.isFinite(raw.walkMs) ? raw.walkMs : 0,

@@ -1,6 +1,7 @@
 // Runs a short Python source once inside a live CPython process, with gdb, and brings back the
 // one file it writes. The guards (../shared/DESIGN.md, "Python workers"):
-// - gdb calls addresses we resolved ourselves (python-runtime.ts), with symbol loading, auto-load
+// - gdb calls addresses we resolved ourselves (python-runtime.ts), with symbol reading (--readnever: 0.07 s
+//   attach and detach on python3.11, not 0.37 s), shared-library loading, auto-load
 //   scripts and debuginfod off: the process is stopped ~65-100 ms, not ~0.5 s, and nothing the
 //   target ships is run as our user;
 // - the source is put in an mmap'd buffer (no malloc inside a process that may hold malloc's lock);
@@ -161,7 +162,7 @@ async function runGdb(gdb: string, pid: number, commands: string, dir: string, d
   const logPath = join(dir, `gdb-${performance.now().toFixed(0)}.log`);
   const log = openSync(logPath, 'w', 0o600);
   const args = [
-    '-nx', '-batch', '-q',
+    '-nx', '-batch', '-q', '--readnever',
     '-iex', 'set auto-load off', '-iex', 'set auto-solib-add off', '-iex', 'set debuginfod enabled off',
     '-iex', 'set pagination off', '-iex', 'set confirm off',
     '-p', String(pid), '-x', commands,

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { isAlive, listeningTcp, readCmdline, readStat } from '../../src/reach/proc.js';
+import { isAlive, listeningTcp, readChildren, readCmdline, readStat } from '../../src/reach/proc.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}dist/cli.js`;
@@ -163,4 +163,21 @@ export async function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** Starts a uWSGI master (its own process group) and waits for both lazy workers to be up. */
+export async function startUwsgi(ini: string, env: Record<string, string> = {}): Promise<{ master: number; workers: number[]; log: () => string }> {
+  const child = spawn('/usr/bin/uwsgi', ['--ini', `${ROOT}fixtures/uwsgi-pymongo/${ini}`], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let log = '';
+  child.stdout!.on('data', (chunk) => { log += chunk; });
+  child.stderr!.on('data', (chunk) => { log += chunk; });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if ((log.match(/WSGI app 0 \(mountpoint=''\) ready/g) ?? []).length >= 2) break;
+    await sleep(100);
+  }
+  const workers = readChildren(child.pid!);
+  if (workers.length < 2) throw new Error(`uWSGI did not start two workers:\n${log}`);
+  return { master: child.pid!, workers, log: () => log };
 }

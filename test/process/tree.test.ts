@@ -1,35 +1,15 @@
 // Process trees: a uWSGI master and its workers (real uWSGI, gevent and pymongo 3: the story
 // this project comes from), a Node cluster primary, and a plain Python process with a thread.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readChildren } from '../../src/reach/proc.js';
-import { ROOT, blamedLine, portIsFree, runCli, startFixture, stop } from './helpers.js';
+import { blamedLine, portIsFree, runCli, startFixture, startUwsgi, stop } from './helpers.js';
 import { needs } from './needs.js';
-
-const UWSGI = '/usr/bin/uwsgi';
 
 const started: ChildProcess[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map(stop));
 });
-
-/** Starts a uWSGI master (its own process group) and waits for both lazy workers to be up. */
-async function startUwsgi(ini: string, env: Record<string, string> = {}): Promise<{ master: number; workers: number[]; log: () => string }> {
-  const child = spawn(UWSGI, ['--ini', `${ROOT}fixtures/uwsgi-pymongo/${ini}`], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(child);
-  let log = '';
-  child.stdout!.on('data', (chunk) => { log += chunk; });
-  child.stderr!.on('data', (chunk) => { log += chunk; });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if ((log.match(/WSGI app 0 \(mountpoint=''\) ready/g) ?? []).length >= 2) break;
-    await sleep(100);
-  }
-  const workers = readChildren(child.pid!);
-  if (workers.length < 2) throw new Error(`uWSGI did not start two workers:\n${log}`);
-  return { master: child.pid!, workers, log: () => log };
-}
 
 describe('uWSGI + gevent + pymongo 3 (the seed)', () => {
   beforeEach((ctx) => needs(ctx, 'uwsgi'));

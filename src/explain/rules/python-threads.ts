@@ -3,7 +3,7 @@
 // for threads that are not daemon threads (threading._shutdown joins every one, and
 // concurrent.futures joins its pools' threads). Each such thread is named with its library and
 // the library's usual fix: an APScheduler job, a kombu consumer loop, or the app's own thread.
-import type { PythonState, PythonThread } from '../../core/types.js';
+import type { PythonFrame, PythonState, PythonThread } from '../../core/types.js';
 import { appFrameOf, describePythonLine, libraryOfStack, pythonLocation } from '../python-frames.js';
 import type { Rule, RuleFinding } from '../rule.js';
 
@@ -35,15 +35,20 @@ export const pythonThreadsRule: Rule = {
     const atExit = main === undefined || isWaitingAtExit(main);
     const findings: RuleFinding[] = [];
     if (main && !atExit) findings.push(mainThreadFinding(main));
-    const waitedFor = python.threads.filter((t) => !t.main && t.daemon === false);
+    // concurrent.futures joins its pools' threads at exit, daemon or not (they inherit daemon from their creator).
+    const joinsPools = main !== undefined && main.stack.some(isPoolExitHook);
+    const waitedFor = python.threads.filter((t) => !t.main && (t.daemon === false || (joinsPools && t.stack.some(isPoolWorker))));
     for (const thread of waitedFor) findings.push(threadFinding(thread, atExit, python));
     return findings;
   },
 };
 
+const isPoolExitHook = (f: PythonFrame) => f.function === '_python_exit' && /concurrent\/futures\/thread\.py$/.test(f.file);
+const isPoolWorker = (f: PythonFrame) => f.function === '_worker' && /concurrent\/futures\/thread\.py$/.test(f.file);
+
 /** Finished, in threading._shutdown (or concurrent.futures' exit hook), joining the other threads. */
 function isWaitingAtExit(main: PythonThread): boolean {
-  return main.stack.some((f) => (f.function === '_shutdown' && /threading\.py$/.test(f.file)) || (f.function === '_python_exit' && /concurrent\/futures\/thread\.py$/.test(f.file)));
+  return main.stack.some((f) => (f.function === '_shutdown' && /threading\.py$/.test(f.file)) || isPoolExitHook(f));
 }
 
 function mainThreadFinding(main: PythonThread): RuleFinding {
@@ -71,7 +76,7 @@ function threadFinding(thread: PythonThread, atExit: boolean, python: PythonStat
   const holders = library ? python.holders.filter((h) => h.type.split('.')[0] === library) : [];
   return {
     variant: library && family ? library : 'thread',
-    title: `${owner} thread \`${name}\` is not a daemon thread and is still running${app ? `, at ${describePythonLine(app)}` : ''}`,
+    title: `${owner} thread \`${name}\` is still running and Python waits for it at exit${app ? `: ${describePythonLine(app)}` : ''}`,
     severity: 'blocks',
     why: `${waiting}${inner ? `; it is in ${inner.function} (${describePythonLine(inner)})` : ''}${family ? `. ${family.why}` : ''}${holders.length > 0 ? `. Held by module global ${holders.map((h) => `\`${h.name}\``).join(', ')}` : ''}`,
     fix: family?.fix ?? 'tell the thread to stop (a threading.Event its loop checks) and join it in your shutdown; or start it with daemon=True if it may be cut off',
