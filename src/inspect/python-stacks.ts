@@ -21,9 +21,6 @@ export interface PythonRead {
   note?: string;
 }
 
-/** Whether --py-stacks can work from here at all (privileges, gdb): a reason, or undefined. */
-export const pythonStacksUnavailable = injectionUnavailable;
-
 export async function readPythonStacks(pid: number, budgetMs: number): Promise<PythonRead> {
   const unavailable = injectionUnavailable();
   if (unavailable) return { note: `--py-stacks: ${unavailable}; showing what /proc tells` };

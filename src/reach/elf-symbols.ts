@@ -32,7 +32,8 @@ export function readElfExports(path: string, wanted: readonly string[]): ElfExpo
     return undefined;
   }
   try {
-    const size = fstatSync(fd).isFile() ? fstatSync(fd).size : -1;
+    const stat = fstatSync(fd);
+    const size = stat.isFile() ? stat.size : -1;
     if (size < 64) return undefined;
     const read = (offset: bigint, length: number): Buffer | undefined => {
       if (offset < 0n || length < 0 || offset + BigInt(length) > BigInt(size)) return undefined;

@@ -15,16 +15,15 @@
 //   there with O_EXCL | O_NOFOLLOW, read back as hostile (regular, capped, not followed), and
 //   removed with its directory on every path.
 import { spawn } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, closeSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addCleanup } from '../core/cleanups.js';
-import { bestEffort } from '../core/debug.js';
 import { readStat, readStatusFields } from './proc.js';
+import { createDropBoxInTargetTmp } from './drop-box.js';
 import type { PythonRuntime } from './python-runtime.js';
-import { readTargetFile } from './target-files.js';
 
 const CAP_SYS_PTRACE = 19;
 const MAX_OUTPUT_BYTES = 8 << 20;
@@ -61,15 +60,15 @@ export async function runPythonInTarget(pid: number, runtime: PythonRuntime, wha
   const started = performance.now();
   const gdb = findGdb()!;
   const ours = mkdtempSync(join(tmpdir(), 'reload-doctor-py-'));
-  const box = makeOutputBox(pid);
+  const box = createDropBoxInTargetTmp(pid, 'state.json', MAX_OUTPUT_BYTES);
   const cleanup = () => {
     rmSync(ours, { recursive: true, force: true });
-    if (box) rmSync(box.hostPath, { recursive: true, force: true });
+    box?.remove();
   };
   const unregister = addCleanup(async () => cleanup());
   try {
     if (!box) return { pauseMs: 0, totalMs: 0, note: "no private directory could be made in the target's /tmp for its answer" };
-    const source = Buffer.from(what.source(box.targetFile), 'utf8');
+    const source = Buffer.from(what.source(box.path), 'utf8');
     // Zero-filled by mmap: one spare byte at least, the C string's NUL.
     const size = Math.ceil((source.length + 1) / 4096) * 4096;
     const payloadFile = join(ours, 'payload.py');
@@ -83,15 +82,18 @@ export async function runPythonInTarget(pid: number, runtime: PythonRuntime, wha
     const done = /RD-DONE gil-free (-?\d+)/.exec(first.output);
     const pending = /RD-PENDING (-?\d+) (0x[0-9a-f]+)/.exec(first.output);
     if (done) {
-      const output = readOutput(box.hostFile);
+      const output = box.read();
       return { output, path: 'gil-free', pauseMs, totalMs: elapsed(started), note: output === undefined ? `the Python code ran but wrote nothing (PyRun_SimpleString returned ${done[1]})` : undefined };
     }
     if (!pending) return { pauseMs, totalMs: elapsed(started), note: `gdb could not run it: ${lastGdbError(first.output)}` };
     if (pending[1] !== '0') return { pauseMs, totalMs: elapsed(started), note: 'the interpreter refused the pending call (its queue is full)' };
 
     // The main thread runs it at its next bytecode: wait for the answer, within the budget.
-    while (!existsSync(box.hostFile) && performance.now() < started + budgetMs) await sleep(OUTPUT_POLL_MS);
-    const output = readOutput(box.hostFile);
+    let output = box.read();
+    while (output === undefined && performance.now() < started + budgetMs) {
+      await sleep(OUTPUT_POLL_MS);
+      output = box.read();
+    }
     if (output === undefined) {
       return { pauseMs, path: 'pending-call', totalMs: elapsed(started), note: `the main thread held the GIL and did not reach its next bytecode within ${budgetMs} ms; the read stays queued (its ${size / 1024} KiB buffer stays mapped) and does nothing once it runs late` };
     }
@@ -193,33 +195,6 @@ function lastGdbError(output: string): string {
   return (lines.find((line) => /ptrace|Operation not permitted|No such process|Cannot access memory|error/i.test(line)) ?? lines.at(-1) ?? 'no output').slice(0, 300);
 }
 
-interface OutputBox { hostPath: string; hostFile: string; targetFile: string }
-
-/**
- * A fresh directory in the target's own /tmp (its mount namespace: a container's, or a
- * PrivateTmp), for the target's user. Only if that /tmp is a real sticky directory: a symlink
- * there would be followed from our side of /proc/PID/root, outside the target.
- */
-function makeOutputBox(pid: number): OutputBox | undefined {
-  try {
-    const rootTmp = `/proc/${pid}/root/tmp`;
-    const tmp = lstatSync(rootTmp);
-    if (!tmp.isDirectory() || (tmp.mode & 0o1000) === 0 && tmp.uid !== 0) return undefined;
-    const hostPath = mkdtempSync(`${rootTmp}/reload-doctor-py-`);
-    const owner = statSync(`/proc/${pid}`);
-    if (process.getuid?.() === 0 && owner.uid !== 0) chownSync(hostPath, owner.uid, owner.gid);
-    chmodSync(hostPath, 0o700);
-    const name = hostPath.slice(rootTmp.length);
-    return { hostPath, hostFile: join(hostPath, 'state.json'), targetFile: `/tmp${name}/state.json` };
-  } catch (error) {
-    return bestEffort('making a directory in the target\'s /tmp', undefined)(error);
-  }
-}
-
-function readOutput(path: string): string | undefined {
-  return existsSync(path) ? readTargetFile(path, MAX_OUTPUT_BYTES, { noFollow: true }) : undefined;
-}
-
 function hasPtraceCapability(): boolean {
   const effective = readStatusFields(process.pid).get('CapEff');
   if (!effective) return process.getuid?.() === 0;
@@ -227,7 +202,7 @@ function hasPtraceCapability(): boolean {
 }
 
 /** gdb from the system's directories first, then PATH. */
-export function findGdb(): string | undefined {
+function findGdb(): string | undefined {
   const dirs = ['/usr/bin', '/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(delimiter).filter((dir) => dir.startsWith('/'))];
   for (const dir of dirs) {
     const file = join(dir, 'gdb');

@@ -32,7 +32,8 @@ export interface PythonRuntime {
 
 export type PythonLookup = { runtime: PythonRuntime } | { notPython: true } | { unsupported: string };
 
-interface Mapping { start: bigint; end: string; startText: string; offset: bigint; path: string }
+/** A file's first mapping (file offset 0): its load base, and its name in /proc/PID/map_files. */
+interface Mapping { start: bigint; startText: string; end: string; path: string }
 
 export function findPythonRuntime(pid: number): PythonLookup {
   const maps = readMaps(pid);
@@ -99,7 +100,7 @@ function firstMappings(maps: string): Map<string, Mapping> {
     if (!match) continue;
     const [, startText, end, offset, path] = match as unknown as [string, string, string, string, string];
     if (BigInt(`0x${offset}`) !== 0n || files.has(path)) continue;
-    files.set(path, { start: BigInt(`0x${startText}`), startText, end, offset: 0n, path });
+    files.set(path, { start: BigInt(`0x${startText}`), startText, end, path });
   }
   return files;
 }

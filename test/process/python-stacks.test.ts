@@ -82,13 +82,19 @@ describe('uWSGI + gevent + pymongo 3 with --py-stacks', () => {
 describe('plain Python processes with --py-stacks', () => {
   beforeEach((ctx) => { needs(ctx, 'python'); needs(ctx, 'gdb'); });
 
-  it('a main thread that holds the GIL in a CPU loop is read through a pending call, and blamed at its line', async () => {
-    const app = await startFixture('python/busy-main.py');
+  /** The fixture started, SIGTERM, read with --py-stacks, killed: still alive at the mercy (exit 1). */
+  async function readAfterSigterm(fixture: string): Promise<any> {
+    const app = await startFixture(fixture);
     const result = await runCli([String(app.pid), '--mercy', '2s', '--py-stacks', '--kill', '--json']);
     expect(result.code).toBe(1);
-    expect(result.json.snapshot.python.readBy).toBe('pending-call');
-    expect(result.json.snapshot.notes.filter((note: string) => note.startsWith('--py-stacks'))).toEqual([]); // its buffer was unmapped
-    const [finding] = result.json.findings;
+    return result.json;
+  }
+
+  it('a main thread that holds the GIL in a CPU loop is read through a pending call, and blamed at its line', async () => {
+    const json = await readAfterSigterm('python/busy-main.py');
+    expect(json.snapshot.python.readBy).toBe('pending-call');
+    expect(json.snapshot.notes.filter((note: string) => note.startsWith('--py-stacks'))).toEqual([]); // its buffer was unmapped
+    const [finding] = json.findings;
     expect(finding).toMatchObject({ id: 'python-threads/main-thread', location: { line: 17 } });
     expect(finding.title).toMatch(/the main thread is still running at busy-main\.py:17 \(`total \+= i \* i`\)/);
     expect(leftovers()).toEqual([]);
@@ -96,10 +102,8 @@ describe('plain Python processes with --py-stacks', () => {
 
   it('APScheduler: the job Python waits for at exit, its line, and the fix', async (ctx) => {
     needs(ctx, 'apscheduler');
-    const app = await startFixture('python/apscheduler-job.py');
-    const result = await runCli([String(app.pid), '--mercy', '2s', '--py-stacks', '--kill', '--json']);
-    expect(result.code).toBe(1);
-    const finding = result.json.findings.find((f: any) => f.id === 'python-threads/apscheduler');
+    const json = await readAfterSigterm('python/apscheduler-job.py');
+    const finding = json.findings.find((f: any) => f.id === 'python-threads/apscheduler');
     expect(finding.location).toMatchObject({ line: 13 });
     expect(finding.why).toMatch(/main thread has finished/);
     expect(finding.fix).toMatch(/scheduler\.shutdown\(wait=False\)/);
@@ -108,10 +112,8 @@ describe('plain Python processes with --py-stacks', () => {
 
   it('kombu: a consumer loop in a thread that is not a daemon thread (RabbitMQ)', async (ctx) => {
     needs(ctx, 'kombu');
-    const app = await startFixture('python/kombu-consumer.py');
-    const result = await runCli([String(app.pid), '--mercy', '2s', '--py-stacks', '--kill', '--json']);
-    expect(result.code).toBe(1);
-    const finding = result.json.findings.find((f: any) => f.id === 'python-threads/kombu');
+    const json = await readAfterSigterm('python/kombu-consumer.py');
+    const finding = json.findings.find((f: any) => f.id === 'python-threads/kombu');
     expect(finding.title).toMatch(/kombu's thread `jobs-consumer` is still running and Python waits for it at exit/);
     expect(finding.fix).toMatch(/should_stop = True/);
     expect(leftovers()).toEqual([]);
