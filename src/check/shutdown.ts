@@ -8,7 +8,7 @@ import { formatDuration } from '../core/duration.js';
 import { settleWithin } from '../core/time.js';
 import { messageOf } from '../core/errors.js';
 import { performance } from 'node:perf_hooks';
-import type { Finding, Handle, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
+import type { Finding, Handle, Holder, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
 import { explain } from '../explain/engine.js';
 import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
 import { ScriptCatalog } from '../inspect/script-catalog.js';
@@ -76,7 +76,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
       const client = await inspector.open();
       hadListener = await listensFor(client, signal);
       await catalog.learn(client).catch(bestEffort('learning the scripts'));
-      if (plan.timeline !== false) armed = await armShutdownTimeline(client, pid, signal.name, catalog);
+      if (plan.timeline !== false) armed = await armShutdownTimeline(client, pid, signal.name, catalog, target.reachedBy === 'attach');
     } catch (error) {
       warnings.push(`${messageOf(error)}: the signal's listener is unknown`);
     } finally {
@@ -123,7 +123,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
       const exerciseClients = plan.exerciseClients?.() ?? [];
       const context = { ...(stuckChildren.length > 0 ? { stuckChildren } : {}), ...(exerciseClients.length > 0 ? { exerciseClients } : {}) };
       const inWindow = armed && (async (client: CdpClient) => { raw = await collectTimeline(client); });
-      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow, pyStacks: plan.pyStacks && !workers?.uwsgi });
+      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow, pyStacks: plan.pyStacks && !workers?.uwsgi, holdersBefore: armed && holdersByAsyncId(armed.before) });
       if (inspector) warnings.push(...await inspector.close(true));
       // It began to exit while we looked: Node held its exit until our session left; give it a moment.
       if (look.exiting) await settleWithin(probe.lateExit, EXIT_AFTER_WINDOW_MS);
@@ -149,6 +149,11 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
   }
 }
 
+/** The holders found before the signal, by resource: the deadline's snapshot keeps them for what is still open. */
+function holdersByAsyncId(before: Snapshot): Map<number, Holder> {
+  return new Map(before.handles.flatMap((h) => (h.heldBy && h.asyncId !== undefined ? [[h.asyncId, h.heldBy] as const] : [])));
+}
+
 /** How long a target that began to exit during the deadline's window is given to finish. */
 const EXIT_AFTER_WINDOW_MS = 1000;
 
@@ -163,9 +168,10 @@ interface ArmedTimeline {
 }
 
 /** In the last window before the signal: what is open now, and the recorder armed. */
-async function armShutdownTimeline(client: CdpClient, pid: number, signal: string, catalog: ScriptCatalog): Promise<ArmedTimeline | undefined> {
+async function armShutdownTimeline(client: CdpClient, pid: number, signal: string, catalog: ScriptCatalog, holders: boolean): Promise<ArmedTimeline | undefined> {
   try {
-    const snapshot = await takeNodeSnapshot(client, { pid, busy: false, startedAt: performance.now(), catalog });
+    // Attach mode: the holders are looked for before the signal too, while the app's handlers still hold them.
+    const snapshot = await takeNodeSnapshot(client, { pid, busy: false, startedAt: performance.now(), catalog, holders });
     const findings = explain(snapshot);
     const { followed, note } = resourcesToFollow(findings);
     const dropBox = createDropBox(pid, 'timeline.json');

@@ -1,5 +1,5 @@
 // How shared things read, in every report and finding: a source location, a package.
-import type { PackageRef, PythonGreenlet, Runtime, SourceLocation, Target } from './types.js';
+import type { Finding, PackageRef, PythonGreenlet, Runtime, SourceLocation, Target } from './types.js';
 
 export function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.column}`;
@@ -37,4 +37,10 @@ export function greenletName(g: PythonGreenlet): string {
   if (g.type === '_WorkerGreenlet') return "gevent's threadpool worker";
   const top = g.stack.at(-1);
   return `${g.name ?? g.type}${top ? ` in ${top.function}` : ''}`;
+}
+
+/** "held by `client` in src/db.js, line 3: client.topology.s.servers…" (a library finding's app holder). */
+export function formatHeldBy(heldBy: NonNullable<Finding['heldBy']>): string {
+  const scope = heldBy.scope === 'closure' ? ` (captured by ${heldBy.closureOf ? `a closure of ${heldBy.closureOf}` : 'a closure'})` : '';
+  return `${heldBy.how} \`${heldBy.variable}\` in ${heldBy.location.file}, line ${heldBy.location.line}${scope}: ${heldBy.path}`;
 }

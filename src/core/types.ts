@@ -59,6 +59,24 @@ export interface Handle {
   notBlockingBecause?: string;
   /** Its async id in the target (inspector snapshots): what the timeline's events name. */
   asyncId?: number;
+  /** Attach mode: the app's variable from which it is reached (src/inspect/holders.ts). */
+  heldBy?: Holder;
+}
+
+/** An app variable that holds a resource (or the library object that owns it). */
+export interface Holder {
+  /** `client`, `repository`, `jobs` */
+  variable: string;
+  /** From the variable to the resource, its first steps: `client.topology.s.servers…` */
+  path: string;
+  /** Where the variable is declared: the app's file, and its line when found in the source. */
+  location: SourceLocation;
+  /** A module's variable, or one a function's closure captured (a route handler a factory made). */
+  scope: 'module' | 'closure';
+  /** The function whose closure holds it (scope "closure"). */
+  closureOf?: string;
+  /** The callback through whose closure it was found (scope "closure"). */
+  via?: SourceLocation;
 }
 
 export interface StackFrame {
@@ -224,6 +242,11 @@ export interface Finding {
   why: string;
   fix: string;
   handles: Handle[];
+  /**
+   * Attach mode, a library's finding: the app variable that holds it. "held by": the app keeps
+   * it; "captured by its callback": only the culprit's own callback's closure does.
+   */
+  heldBy?: Holder & { how: 'held by' | 'captured by its callback' };
 }
 
 /** `reload-doctor run`: what happened to the service besides the verdict. */

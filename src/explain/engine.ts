@@ -1,6 +1,7 @@
 // Applies the rules in order; each handle is explained once. Whatever no specific rule
 // claims is still explained by the generic rule: nothing is hidden.
 import type { Finding, Snapshot } from '../core/types.js';
+import { withHolders } from './holders.js';
 import type { Rule } from './rule.js';
 import { amqpConnectionManagerRule } from './rules/amqp-connection-manager.js';
 import { amqplibRule } from './rules/amqplib.js';
@@ -55,7 +56,7 @@ export function explain(snapshot: Snapshot, rules: readonly Rule[] = RULES): Fin
     for (const { variant, ...found } of rule.explain(remaining, snapshot)) {
       const claimed = new Set(found.handles);
       remaining = remaining.filter((handle) => !claimed.has(handle));
-      findings.push({ id: variant ? `${rule.id}/${variant}` : rule.id, ...found });
+      findings.push(withHolders({ id: variant ? `${rule.id}/${variant}` : rule.id, ...found }));
     }
   }
   // Stable sort: within one severity, rule order (specific before generic) is kept.

@@ -48,7 +48,7 @@ export interface RawCollection {
 }
 
 /* eslint-disable */
-export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string, libuvViewMax: number, chunkSize: number, describedMax: number): { json: string; groups: Function[][]; next: (() => string) | null } {
+export function collectInTarget(this: unknown, timerListMap: any, timersBinding: any, creationKey: string, watchdogKey: string, libuvViewMax: number, chunkSize: number, describedMax: number): { json: string; groups: Function[][]; next: (() => string) | null; resources: unknown[] } {
   // Written for speed as well as clarity: it runs once per resource, up to 100,000 times, in
   // code compiled afresh at each call. No spreads or rest arguments, symbols looked up once.
   // Callbacks are grouped by their name and source text: the closures one line of code makes
@@ -346,7 +346,8 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     const more = describeNext();
     return JSON.stringify(cursor >= resources.length ? { items: more, ...groupsDone() } : { items: more });
   };
-  return { json: JSON.stringify(result), groups, next };
+  // resources: what the holder walk looks for, in the same call (src/inspect/holders.ts).
+  return { json: JSON.stringify(result), groups, next, resources };
 }
 
 /** The callbacks at the given places of the collector's function groups (called on the groups). */

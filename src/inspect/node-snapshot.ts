@@ -5,8 +5,10 @@ import { bestEffort } from '../core/debug.js';
 import { formatDuration } from '../core/duration.js';
 import { withoutRunFlags } from '../core/format.js';
 import { settleWithin } from '../core/time.js';
-import type { Handle, HandleKind, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
+import type { Handle, HandleKind, Holder, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
 import { callbacksAt, collectInTarget, nextChunk, type RawCollection, type RawItem, type RawTuple } from '../in-target/collect-handles.js';
+import { findHolders } from '../in-target/holder-walk.js';
+import { WALK_BUDGET_MS, WALK_MAX_OBJECTS, nameHolders, prepareClosureRoots, prepareModuleRoots, targetSourceReader, walkArguments, withWalk, type PreparedRoots } from './holders.js';
 import { CREATION_KEY } from '../in-target/creation-hook.js';
 import { WINDOW_KEY } from '../in-target/inspector-window.js';
 import { globalObject, timersEntryPoint } from '../in-target/process-facts.js';
@@ -37,6 +39,10 @@ export interface NodeSnapshotOptions {
   /** The main thread is spinning: also take its JS stack. */
   busy: boolean;
   startedAt: number;
+  /** Attach mode: walk from the app's scopes to the resources, to name the variable that holds each library culprit. */
+  holders?: boolean;
+  /** Holders an earlier snapshot found (before the signal), by async id: for resources this walk no longer reaches. */
+  holdersBefore?: Map<number, Holder>;
 }
 
 export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotOptions): Promise<Snapshot> {
@@ -56,7 +62,10 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const workersListed = listWorkers(client, notes);
     const timers = await findTimerInternals(client);
     if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
-    const { raw, groupsId } = await runCollector(client, timers);
+    // RELOAD_DOCTOR_NO_HOLDERS=1: the baseline of bench/holders.bench.mjs (and a way out, should the walk ever misbehave).
+    const holders = options.holders === true && process.env.RELOAD_DOCTOR_NO_HOLDERS !== '1';
+    const roots = holders ? await prepareModuleRoots(client, GROUP, CALL_TIMEOUT_MS).catch(bestEffort('finding the app modules\' scopes', undefined)) : undefined;
+    const { raw, groupsId, collectedId, walk } = await runCollector(client, timers, roots);
     const rootPrefix = `/proc/${options.pid}/root`;
     const sourceMaps = new SourceMaps((url) => catalog.sourceMapUrls.get(url), rootPrefix);
     const resolver = new LocationResolver(raw.cwd, { rootPrefix, sourceMaps, stacksMapped: raw.stacksMapped });
@@ -66,6 +75,11 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     if (raw.libuvSkipped) notes.push(`with ${raw.items.length.toLocaleString('en-US')} resources libuv's own view was left out (it costs the target a whole diagnostic report): unref'd handles are not listed, and an idle socket counts as keeping the loop alive`);
     const workers = await workersListed;
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
+    if (holders) await nameHoldersOf(handles, { client, raw, groupsId, collectedId, walk, roots, resolver, pid: options.pid }, notes);
+    for (const handle of handles) {
+      const before = handle.heldBy || handle.asyncId === undefined ? undefined : options.holdersBefore?.get(handle.asyncId);
+      if (before) handle.heldBy = before;
+    }
     if (raw.creationStacks) await linkLibrariesToApp(client, handles, resolver);
     const fixedStack = busyStack?.map((frame) => ({
       functionName: frame.functionName,
@@ -139,7 +153,7 @@ function itemOf([type, refed, fd, owners, members, details, created, asyncId]: R
   return { type, refed: refed === 1, fd: fd ?? undefined, owners, members, details, created: created ?? undefined, asyncId: asyncId ?? undefined };
 }
 
-async function runCollector(client: CdpClient, timers: TimerInternals | undefined): Promise<{ raw: Collected; groupsId: string | undefined }> {
+async function runCollector(client: CdpClient, timers: TimerInternals | undefined, roots: PreparedRoots | undefined): Promise<{ raw: Collected; groupsId: string | undefined; collectedId: string | undefined; walk: string | undefined }> {
   const args = [
     timers ? { objectId: timers.timerListMap } : { value: null },
     timers?.binding ? { objectId: timers.binding } : { value: null },
@@ -148,10 +162,11 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
     { value: LIBUV_VIEW_MAX },
     { value: CHUNK_SIZE },
     { value: DESCRIBED_MAX },
+    ...walkArguments(roots),
   ];
   const anchor = timers?.timerListMap ?? (await referenceInTarget(client, globalObject, [], GROUP, CALL_TIMEOUT_MS)).objectId;
   const call = await client.send('Runtime.callFunctionOn', {
-    functionDeclaration: collectInTarget.toString(),
+    functionDeclaration: roots ? withWalk(collectInTarget) : collectInTarget.toString(),
     objectId: anchor,
     arguments: args,
     objectGroup: GROUP,
@@ -161,6 +176,7 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
   const json = fields.result.find((p) => p.name === 'json')?.value?.value;
   const groupsId = fields.result.find((p) => p.name === 'groups')?.value?.objectId;
   const nextId = fields.result.find((p) => p.name === 'next')?.value?.objectId;
+  const walk = fields.result.find((p) => p.name === 'holders')?.value?.value;
   const first = JSON.parse(String(json)) as RawCollection;
   const raw: Collected = { ...first, items: first.items.map(itemOf) };
   // A big process: the rest a chunk at a time (the target never builds them all at once).
@@ -176,8 +192,60 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
       raw.groupSizes = more.groupSizes ?? [];
     }
   }
-  return { raw, groupsId };
+  return { raw, groupsId, collectedId: call.result.objectId, walk: typeof walk === 'string' ? walk : undefined };
 }
+
+interface HolderContext {
+  client: CdpClient;
+  raw: Collected;
+  groupsId: string | undefined;
+  collectedId: string | undefined;
+  /** The walk that ran with the listing, from the app modules' scopes (none: no CommonJS module to start from). */
+  walk: string | undefined;
+  roots: PreparedRoots | undefined;
+  resolver: LocationResolver;
+  pid: number;
+}
+
+const inLibrary = (location: SourceLocation | undefined) => location === undefined || location.internal || location.package !== undefined;
+
+/**
+ * Each resource's holder from the walk that ran with the listing; then, for the library
+ * resources it did not reach, a second walk from the closures of the app's own callbacks (a
+ * route handler that a factory made around a client).
+ */
+async function nameHoldersOf(handles: Handle[], context: HolderContext, notes: string[]): Promise<void> {
+  const { client, raw, resolver } = context;
+  const readSource = targetSourceReader(context.pid);
+  const first = context.walk !== undefined && context.roots ? nameHolders(context.walk, context.roots.roots, resolver, readSource) : undefined;
+  for (const [index, holder] of first?.holders ?? []) if (handles[index]) handles[index]!.heldBy = holder;
+  let partial = first?.partial === true;
+  const unheld = raw.items.some((item, at) => item.refed && !handles[at]!.heldBy && inLibrary(handles[at]!.owner));
+  const appCallbacks = raw.items.flatMap((item, at) => (handles[at]?.owner && !inLibrary(handles[at]!.owner) && item.owners.length > 0 ? [{ at, place: [item.owners[0]!, item.members[0]!] as [number, number] }] : []));
+  if (unheld && appCallbacks.length > 0 && context.groupsId && context.collectedId) {
+    const unique = [...new Map(appCallbacks.map((c) => [`${c.place[0]}:${c.place[1]}`, c])).values()].slice(0, MAX_CLOSURE_ROOTS);
+    const picked = await client.send('Runtime.callFunctionOn', { functionDeclaration: callbacksAt.toString(), objectId: context.groupsId, arguments: [{ value: unique.map((c) => c.place) }], objectGroup: GROUP }, CALL_TIMEOUT_MS);
+    const listed = await client.send('Runtime.getProperties', { objectId: picked.result.objectId!, ownProperties: true }, CALL_TIMEOUT_MS);
+    const functions = unique.flatMap((c, i) => {
+      const objectId = listed.result.find((p) => p.name === String(i))?.value?.objectId;
+      return objectId ? [{ objectId, location: handles[c.at]!.owner! }] : [];
+    });
+    const closures = await prepareClosureRoots(client, GROUP, CALL_TIMEOUT_MS, functions).catch(bestEffort('opening the app callbacks\' closures', undefined));
+    if (closures) {
+      const again = await client.send('Runtime.callFunctionOn', {
+        functionDeclaration: `function (roots, isProxy, budgetMs, maxVisited, maxDepth) { return (${findHolders.toString()})(this.resources, roots, isProxy, budgetMs, maxVisited, maxDepth); }`,
+        objectId: context.collectedId, arguments: walkArguments(closures), returnByValue: true,
+      }, CALL_TIMEOUT_MS);
+      const second = typeof again.result.value === 'string' ? nameHolders(again.result.value, closures.roots, resolver, readSource) : undefined;
+      for (const [index, holder] of second?.holders ?? []) if (handles[index] && !handles[index]!.heldBy) handles[index]!.heldBy = holder;
+      partial ||= second?.partial === true;
+    }
+  }
+  if (partial) notes.push(`the search for the app variables that hold library resources stopped at its bound (${WALK_BUDGET_MS} ms or ${WALK_MAX_OBJECTS.toLocaleString('en-US')} objects): some holders may be missing`);
+}
+
+/** App callbacks whose closures a second walk starts from. */
+const MAX_CLOSURE_ROOTS = 50;
 
 type Position = { scriptId: string; lineNumber: number; columnNumber: number };
 

@@ -27,6 +27,17 @@ export function ciFile(location: SourceLocation | undefined, workspace: string |
   return location.file;
 }
 
+/**
+ * Where CI puts a finding: its own line when that is the app's, else (a library's finding in
+ * attach mode) the line that declares the app variable holding it.
+ */
+export function ciPlace(finding: Finding, workspace: string | undefined): { file: string; location: SourceLocation } | undefined {
+  const own = ciFile(finding.location, workspace);
+  if (own) return { file: own, location: finding.location! };
+  const holder = finding.heldBy && ciFile(finding.heldBy.location, workspace);
+  return holder ? { file: holder, location: finding.heldBy!.location } : undefined;
+}
+
 function safePath(url: string): string {
   try {
     return fileURLToPath(url);

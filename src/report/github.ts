@@ -2,7 +2,8 @@
 // created (or owns) the handles, so the pull request shows it next to the code.
 // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 import type { Diagnosis } from '../core/diagnosis.js';
-import { ciFile, ciFindings, stableTitle } from './ci-places.js';
+import { formatHeldBy } from '../core/format.js';
+import { ciFindings, ciPlace, stableTitle } from './ci-places.js';
 import { describeVerdict } from './verdict.js';
 import type { Finding } from '../core/types.js';
 
@@ -25,13 +26,14 @@ export function renderGithubAnnotations(diagnosis: Diagnosis, workspace?: string
 function annotation(finding: Finding, workspace: string | undefined): string {
   const level = finding.severity === 'blocks' ? 'error' : 'warning';
   const properties: Record<string, string | number> = { title: stableTitle(finding.title).slice(0, 200) };
-  const file = ciFile(finding.location, workspace);
-  if (file) {
-    properties.file = file;
-    properties.line = finding.location!.line;
-    properties.col = finding.location!.column;
+  const place = ciPlace(finding, workspace);
+  if (place) {
+    properties.file = place.file;
+    properties.line = place.location.line;
+    properties.col = place.location.column;
   }
-  return command(level, properties, `${finding.why}\nFix: ${finding.fix}`);
+  const held = finding.heldBy ? `\n${formatHeldBy(finding.heldBy)}` : '';
+  return command(level, properties, `${finding.why}${held}\nFix: ${finding.fix}`);
 }
 
 function command(level: 'error' | 'warning' | 'notice', properties: Record<string, string | number>, message: string): string {

@@ -17,6 +17,7 @@ export interface HandleDocument {
   createdInherited: boolean;
   createdAt: StackFrame[] | null;
   notBlockingBecause: string | null;
+  heldBy: Handle['heldBy'] | null;
 }
 
 /** A culprit: what blocks (or may block) the exit, whose it is, where, why and the fix. */
@@ -26,6 +27,8 @@ export interface FindingDocument {
   severity: Finding['severity'];
   package: PackageRef | null;
   location: SourceLocation | null;
+  /** Attach mode, a library's finding: the app variable that holds it (see Finding.heldBy). */
+  heldBy: Finding['heldBy'] | null;
   why: string;
   fix: string;
   handles: HandleDocument[];
@@ -156,6 +159,7 @@ function plainFinding(finding: Finding): FindingDocument {
     severity: finding.severity,
     package: finding.owner ?? null,
     location: finding.location ?? null,
+    heldBy: finding.heldBy ?? null,
     why: finding.why,
     fix: finding.fix,
     handles: finding.handles.map(plainHandle),
@@ -173,5 +177,6 @@ function plainHandle(handle: Handle): HandleDocument {
     createdInherited: handle.createdInherited ?? false,
     createdAt: handle.createdAt ?? null,
     notBlockingBecause: handle.notBlockingBecause ?? null,
+    heldBy: handle.heldBy ?? null,
   };
 }

@@ -3,7 +3,8 @@
 import type { Diagnosis } from '../core/diagnosis.js';
 import { xmlChars } from '../core/sanitize.js';
 import { formatDuration } from '../core/duration.js';
-import { ciFile, ciFindings, stableTitle } from './ci-places.js';
+import { formatHeldBy } from '../core/format.js';
+import { ciFindings, ciPlace, stableTitle } from './ci-places.js';
 import { describeVerdict } from './verdict.js';
 
 export function renderJunit(diagnosis: Diagnosis, textReport: string, workspace?: string): string {
@@ -17,10 +18,11 @@ export function renderJunit(diagnosis: Diagnosis, textReport: string, workspace?
   cases.push(testCase('reload-doctor', shutdownName, seconds, {},
     shutdownFailed ? failure(verdict?.outcome ?? (diagnosis.unfinished ? 'unfinished' : 'failed'), verdict ? describeVerdict(verdict).text.replace(/^[✔✖] /, '') : diagnosis.unfinished ?? 'failed', textReport) : ''));
   for (const finding of ciFindings(diagnosis).filter((f) => f.severity === 'blocks')) {
-    const file = ciFile(finding.location, workspace);
-    const where: Record<string, string> = file ? { file, line: String(finding.location!.line) } : {};
+    const place = ciPlace(finding, workspace);
+    const where: Record<string, string> = place ? { file: place.file, line: String(place.location.line) } : {};
+    const held = finding.heldBy ? `\n${formatHeldBy(finding.heldBy)}` : '';
     cases.push(testCase('reload-doctor.culprits', stableTitle(finding.title), '0', where,
-      failure(finding.id, finding.why, `${finding.why}\nFix: ${finding.fix}\n${finding.handles.map((h) => `- ${h.label}`).join('\n')}`)));
+      failure(finding.id, finding.why, `${finding.why}${held}\nFix: ${finding.fix}\n${finding.handles.map((h) => `- ${h.label}`).join('\n')}`)));
   }
   const failures = (shutdownFailed ? 1 : 0) + cases.length - 1;
   return [

@@ -2,7 +2,7 @@
 // each with why and the usual fix; harmless handles summarised on one line at the end.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis } from '../core/diagnosis.js';
-import { describePid, describeRuntime, formatLocation, greenletName, packageLabel } from '../core/format.js';
+import { describePid, describeRuntime, formatHeldBy, formatLocation, greenletName, packageLabel } from '../core/format.js';
 import { formatDuration } from '../core/duration.js';
 import { describeVerdict } from './verdict.js';
 import { waterfallLines } from './waterfall.js';
@@ -93,6 +93,7 @@ function findingLines(finding: Finding, c: ChalkInstance): string[] {
     const how = !creator ? 'at' : creator.createdInherited ? 'started by' : 'created at';
     lines.push(`      ${how} ${describeLocation(finding.location)}`);
   }
+  if (finding.heldBy) lines.push(`      ${formatHeldBy(finding.heldBy)}`);
   for (const handle of finding.handles.slice(1, 6)) lines.push(c.dim(`      · ${handle.label}${handle.owner ? ` @ ${formatLocation(handle.owner)}` : ''}`));
   if (finding.handles.length > 6) lines.push(c.dim(`      · … ${finding.handles.length - 6} more`));
   lines.push(`      ${c.yellow('why')}  ${finding.why}`);

@@ -9,10 +9,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { types as utilTypes } from 'node:util';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as collectHandles from '../../src/in-target/collect-handles.js';
 import * as creationHook from '../../src/in-target/creation-hook.js';
+import * as holderWalk from '../../src/in-target/holder-walk.js';
 import * as inspectorWindow from '../../src/in-target/inspector-window.js';
 import * as processFacts from '../../src/in-target/process-facts.js';
 import * as promiseHookLists from '../../src/in-target/promise-hook-lists.js';
@@ -26,7 +28,7 @@ function rebuild<F extends (...args: any[]) => unknown>(fn: F): { fn: F; context
   return { fn: vm.runInContext(`(${fn.toString()})`, context) as F, context };
 }
 
-const modules = { collectHandles, creationHook, inspectorWindow, poolStates, processFacts, promiseHookLists, runPreload, timelineRecorder };
+const modules = { collectHandles, creationHook, holderWalk, inspectorWindow, poolStates, processFacts, promiseHookLists, runPreload, timelineRecorder };
 const exportedFunctions = Object.values(modules).flatMap((m) => Object.entries(m).filter(([, value]) => typeof value === 'function').map(([name]) => name));
 const rebuilt = new Set<string>();
 
@@ -317,6 +319,62 @@ describe('in-target: the timeline recorder', () => {
     expect(listeners()).toEqual(before);
     expect(stop(key)).toBe('[]');
     rebuilt.add('startTimeline').add('stopTimeline');
+  });
+});
+
+describe('the holder walk, rebuilt', () => {
+  it('finds the shortest path from a root variable through objects, Maps and Sets; never runs a getter or a Proxy trap', () => {
+    const { fn: findHolders } = rebuild(holderWalk.findHolders);
+    const socket = { fd: 7 };
+    const timer = { ms: 100 };
+    const unreachable = { alone: true };
+    let getterRan = false;
+    let trapRan = false;
+    const client = { topology: { servers: new Map([['a:1', { pool: { conns: new Set([socket]) } }]]) } };
+    Object.defineProperty(client, 'lazy', { get: () => { getterRan = true; return timer; }, enumerable: true });
+    const proxied = new Proxy({ timer }, { ownKeys: () => { trapRan = true; return []; } });
+    const moduleScope = { client, proxied, require: { cache: { socket } }, deep: { a: { b: { c: { timer } } } } };
+    const result = JSON.parse(findHolders([socket, timer, unreachable], [moduleScope], (value: unknown) => utilTypes.isProxy(value), 1000, 10_000, 14));
+    expect(result.found).toContainEqual([0, 0, ['client', 'topology', 'servers', 'get("a:1")', 'pool', 'conns', 'values()']]);
+    expect(result.found).toContainEqual([1, 0, ['deep', 'a', 'b', 'c', 'timer']]);
+    expect(result.found.map((f: any) => f[0])).not.toContain(2);
+    expect(getterRan).toBe(false);
+    expect(trapRan).toBe(false);
+    expect(result.partial).toBe(false);
+    rebuilt.add('findHolders');
+  });
+
+  it('says "partial" when a bound is hit, and unwraps the inspector\'s scope entries', () => {
+    const { fn: findHolders } = rebuild(holderWalk.findHolders);
+    const far = { end: true };
+    let chain: any = { far };
+    for (let i = 0; i < 30; i++) chain = { next: chain };
+    const result = JSON.parse(findHolders([far], [{ chain }], () => false, 1000, 10_000, 10));
+    expect(result.found).toEqual([]);
+    const bounded = JSON.parse(findHolders([far], [{ chain }], () => false, 1000, 5, 100));
+    expect(bounded.partial).toBe(true);
+    const { fn: listOf } = rebuild(holderWalk.listOf);
+    const variables = { client: 1 };
+    expect(listOf({ description: 'Closure', object: variables }, variables)).toEqual([variables, variables]);
+    expect(listOf({ description: 'Closure', object: variables, extra: 1 })[0]).toHaveProperty('extra');
+    rebuilt.add('listOf');
+  });
+
+  it('appModuleFunctions lists one function of each app module, none of node_modules; proxyTest is util.types.isProxy', () => {
+    // The console's require, as the command-line API gives it: a function with the module cache.
+    const consoleRequire = Object.assign(() => undefined, { cache: {
+      '/app/db.js': { exports: { connect() {}, url: 'x' } },
+      '/app/main.js': { exports: {} },
+      '/app/node_modules/mongodb/lib/index.js': { exports: { MongoClient: class {} } },
+      '/app/handler.js': { exports: function handler() {} },
+    } });
+    const context = vm.createContext({ require: consoleRequire });
+    const list = vm.runInContext(`(${holderWalk.appModuleFunctions.toString()})(10)`, context);
+    expect(list.map((pair: any) => pair[0])).toEqual(['/app/db.js', '/app/handler.js']);
+    const withUtil = vm.createContext({ require: createRequire(import.meta.url) });
+    const isProxy = vm.runInContext(`(${holderWalk.proxyTest.toString()})()`, withUtil);
+    expect(isProxy(new Proxy({}, {}))).toBe(true);
+    rebuilt.add('appModuleFunctions').add('proxyTest');
   });
 });
 

@@ -1,0 +1,24 @@
+// The holder walk's benchmark target: an ioredis client (real Redis) held by a module
+// variable, beside HEAP_MB of app data held by another (a Map of records, each with nested
+// objects), and a 2 ms heartbeat that measures the longest stall of its own event loop.
+// SIGUSR2 prints the longest gap since the last SIGUSR2 ("GAP <ms>") and starts again.
+const Redis = require('ioredis');
+
+const records = new Map();
+const targetBytes = Number(process.env.HEAP_MB ?? 50) * 1024 * 1024;
+for (let i = 0; process.memoryUsage().heapUsed < targetBytes; i++) {
+  records.set(`user:${i}`, { id: i, name: `user ${i}`, tags: ['a', 'b', 'c'], profile: { age: i % 90, city: { name: 'x', zip: String(i) } }, blob: 'x'.repeat(200) });
+}
+const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+
+let last = performance.now();
+let longest = 0;
+setInterval(() => {
+  const now = performance.now();
+  longest = Math.max(longest, now - last - 2);
+  last = now;
+}, 2);
+process.on('SIGUSR2', () => { console.log(`GAP ${longest.toFixed(1)}`); longest = 0; });
+process.on('SIGTERM', () => {});
+redis.ping().then(() => console.log('READY', JSON.stringify({ heapMb: Math.round(process.memoryUsage().heapUsed / 1048576), records: records.size })));
+module.exports = { cache: () => records, client: () => redis };

@@ -1,0 +1,192 @@
+// Attach mode: the app's own variable that holds each library culprit ("MongoClient held by
+// `client` in src/db.js, line 3"), where no creation stack can say it. The walk itself runs in
+// the target (src/in-target/holder-walk.ts), in the collector's own call; this side finds its
+// roots beforehand (each app module's scope, which only the inspector can open), and names
+// what it found: the variable, the line that declares it, the path to the resource.
+import { bestEffort } from '../core/debug.js';
+import type { Holder, SourceLocation } from '../core/types.js';
+import { appModuleFunctions, findHolders, listOf, proxyTest } from '../in-target/holder-walk.js';
+import type { CdpClient } from '../reach/cdp-client.js';
+import { referenceInTarget } from '../reach/in-target-call.js';
+import { readTargetFile } from '../reach/target-files.js';
+import type { LocationResolver } from './locations.js';
+
+/** Bounds of the walk inside the target (../shared/DESIGN.md: ~250 ms, longest stall measured 42-181 ms). */
+export const WALK_BUDGET_MS = 250;
+export const WALK_MAX_OBJECTS = 300_000;
+export const WALK_MAX_DEPTH = 14;
+/** App modules whose scopes are roots; past this many the rest are not looked at. */
+const MAX_MODULES = 500;
+/** A path is shown by its first steps: enough to see which part of the variable it goes through. */
+const PATH_STEPS_SHOWN = 4;
+
+export interface HolderRoot {
+  /** The app file whose module scope (or whose function's closure) this is. */
+  file: string;
+  scope: 'module' | 'closure';
+  /** The function whose closure it is (scope "closure"). */
+  closureOf?: string;
+  /** Where that function is (scope "closure"): the declaring line is looked for before it. */
+  line?: number;
+  /** The callback whose closure it is. */
+  via?: SourceLocation;
+}
+
+export interface PreparedRoots {
+  /** An array in the target: the scope objects, in `roots` order. */
+  arrayId: string;
+  isProxyId: string;
+  roots: HolderRoot[];
+}
+
+/** The walk's arguments for Runtime.callFunctionOn: roots, isProxy, then its bounds. */
+export function walkArguments(prepared: PreparedRoots | undefined): Array<{ objectId: string } | { value: unknown }> {
+  if (!prepared) return [{ value: null }, { value: null }, { value: 0 }, { value: 0 }, { value: 0 }];
+  return [{ objectId: prepared.arrayId }, { objectId: prepared.isProxyId }, { value: WALK_BUDGET_MS }, { value: WALK_MAX_OBJECTS }, { value: WALK_MAX_DEPTH }];
+}
+
+/** The source of the collector's call with the walk after it, in the same call. */
+export function withWalk(collector: Function): string {
+  return `function (timerListMap, timersBinding, creationKey, watchdogKey, libuvViewMax, chunkSize, describedMax, roots, isProxy, budgetMs, maxVisited, maxDepth) {
+  const collected = (${collector.toString()}).call(this, timerListMap, timersBinding, creationKey, watchdogKey, libuvViewMax, chunkSize, describedMax);
+  collected.holders = roots ? (${findHolders.toString()})(collected.resources, roots, isProxy, budgetMs, maxVisited, maxDepth) : null;
+  return collected;
+}`;
+}
+
+/** Each CommonJS app module's scope, as an array in the target; undefined when there is none (ESM only, Deno). */
+export async function prepareModuleRoots(client: CdpClient, group: string, timeoutMs: number): Promise<PreparedRoots | undefined> {
+  const list = await referenceInTarget(client, appModuleFunctions, [MAX_MODULES], group, timeoutMs);
+  if (!list.objectId) return undefined;
+  const entries = await client.send('Runtime.getProperties', { objectId: list.objectId, ownProperties: true }, timeoutMs);
+  const pairs = await Promise.all(entries.result.filter((p) => /^\d+$/.test(p.name) && p.value?.objectId).map(async (entry) => {
+    const pair = await client.send('Runtime.getProperties', { objectId: entry.value!.objectId!, ownProperties: true }, timeoutMs);
+    const file = pair.result.find((p) => p.name === '0')?.value?.value;
+    const fn = pair.result.find((p) => p.name === '1')?.value?.objectId;
+    return typeof file === 'string' && fn ? { file, fn } : undefined;
+  }));
+  const scopes = await Promise.all(pairs.map(async (pair) => (pair ? { file: pair.file, scope: await moduleScopeOf(client, pair.fn, timeoutMs) } : undefined)));
+  const found = scopes.filter((s): s is { file: string; scope: string } => s?.scope !== undefined);
+  if (found.length === 0) return undefined;
+  return packRoots(client, group, timeoutMs, found.map(({ file, scope }) => ({ root: { file, scope: 'module' }, scopeId: scope })));
+}
+
+/** The closures of app functions met as callbacks (a route handler a factory made): roots of a second walk. */
+export async function prepareClosureRoots(
+  client: CdpClient, group: string, timeoutMs: number, functions: Array<{ objectId: string; location: SourceLocation }>,
+): Promise<PreparedRoots | undefined> {
+  const found: Array<{ root: HolderRoot; scopeId: string }> = [];
+  for (const fn of functions) {
+    // "Closure (usersHandler)": the factory's variables; the module's own scope ("Closure") was the first walk's.
+    for (const scope of await scopesOf(client, fn.objectId, timeoutMs)) {
+      const named = /^Closure \((.+)\)$/.exec(scope.kind);
+      if (named) found.push({ root: { file: fn.location.url, scope: 'closure', closureOf: named[1], line: fn.location.line, via: fn.location }, scopeId: scope.objectId });
+    }
+  }
+  return found.length === 0 ? undefined : packRoots(client, group, timeoutMs, found);
+}
+
+async function packRoots(client: CdpClient, group: string, timeoutMs: number, found: Array<{ root: HolderRoot; scopeId: string }>): Promise<PreparedRoots | undefined> {
+  const anchor = found[0]!.scopeId;
+  const array = await client.send('Runtime.callFunctionOn', {
+    functionDeclaration: listOf.toString(), objectId: anchor, arguments: found.map((f) => ({ objectId: f.scopeId })), objectGroup: group,
+  }, timeoutMs);
+  const isProxy = await referenceInTarget(client, proxyTest, [], group, timeoutMs).catch(bestEffort('finding util.types.isProxy', undefined));
+  if (!array.result.objectId || !isProxy?.objectId) return undefined;
+  return { arrayId: array.result.objectId, isProxyId: isProxy.objectId, roots: found.map((f) => f.root) };
+}
+
+async function scopesOf(client: CdpClient, functionId: string, timeoutMs: number): Promise<Array<{ kind: string; objectId: string }>> {
+  const props = await client.send('Runtime.getProperties', { objectId: functionId, ownProperties: true }, timeoutMs);
+  const scopes = props.internalProperties?.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
+  if (!scopes) return [];
+  const list = await client.send('Runtime.getProperties', { objectId: scopes, ownProperties: true }, timeoutMs);
+  return (list.result ?? []).flatMap((s) => (s.value?.objectId ? [{ kind: String(s.value.description ?? ''), objectId: s.value.objectId }] : []));
+}
+
+/** A CommonJS module's own scope: the outermost closure around its functions (the module wrapper's). */
+async function moduleScopeOf(client: CdpClient, functionId: string, timeoutMs: number): Promise<string | undefined> {
+  const closures = (await scopesOf(client, functionId, timeoutMs)).filter((s) => s.kind === 'Closure' || s.kind.startsWith('Closure ('));
+  return closures.at(-1)?.objectId;
+}
+
+export interface WalkResult {
+  /** Resource index (the collector's item) → its holder. */
+  holders: Map<number, Holder>;
+  partial: boolean;
+  visited: number;
+  ms: number;
+}
+
+/** The walk's JSON, named: the variable, its declaring line (read from the target's file), the path. */
+export function nameHolders(json: string, roots: readonly HolderRoot[], resolver: LocationResolver, readSource: (file: string) => string | undefined): WalkResult | undefined {
+  let parsed: { found?: unknown; partial?: unknown; visited?: unknown; ms?: unknown };
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const holders = new Map<number, Holder>();
+  for (const entry of Array.isArray(parsed.found) ? parsed.found : []) {
+    if (!Array.isArray(entry)) continue;
+    const [index, rootIndex, path] = entry as [unknown, unknown, unknown];
+    const root = typeof rootIndex === 'number' ? roots[rootIndex] : undefined;
+    if (typeof index !== 'number' || !root || !Array.isArray(path) || path.length === 0 || !path.every((k) => typeof k === 'string')) continue;
+    const variable = String(path[0]).slice(0, 200);
+    const line = declaringLine(readSource(root.file), variable, root.line) ?? root.line ?? 1;
+    const location = resolver.resolve(root.file, line - 1, 0, root.closureOf);
+    holders.set(index, {
+      variable,
+      path: describePath(path as string[]),
+      location,
+      scope: root.scope,
+      ...(root.closureOf ? { closureOf: root.closureOf } : {}),
+      ...(root.via ? { via: root.via } : {}),
+    });
+  }
+  return {
+    holders,
+    partial: parsed.partial === true,
+    visited: typeof parsed.visited === 'number' ? parsed.visited : 0,
+    ms: typeof parsed.ms === 'number' ? parsed.ms : 0,
+  };
+}
+
+/** `client.topology.s.servers…` */
+export function describePath(path: readonly string[]): string {
+  const steps = path.slice(0, PATH_STEPS_SHOWN).map((step, at) => (at === 0 || step.startsWith('[') || step.startsWith('get(') || step.endsWith('()') ? step : `.${step}`));
+  const joined = steps.map((step, at) => (at > 0 && (step.startsWith('get(') || step.endsWith('()')) ? `.${step}` : step)).join('');
+  return path.length > PATH_STEPS_SHOWN ? `${joined}…` : joined;
+}
+
+/**
+ * The 1-based line that declares `name` in a module (const/let/var/function/class, or a
+ * parameter), the last one at or before `before` when given; undefined when not found.
+ */
+export function declaringLine(source: string | undefined, name: string, before?: number): number | undefined {
+  if (!source || !/^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(name)) return undefined;
+  const declares = new RegExp(`(?:\\b(?:const|let|var)\\s+(?:[{[][^=]*?\\b)?${escape(name)}\\b|\\b(?:function\\*?|class)\\s+${escape(name)}\\b|\\([^)]*\\b${escape(name)}\\b[^)]*\\)\\s*(?:=>|\\{))`);
+  const lines = source.split('\n');
+  let found: number | undefined;
+  for (let i = 0; i < lines.length && (before === undefined || i < before); i += 1) {
+    if (declares.test(lines[i]!)) {
+      found = i + 1;
+      if (before === undefined) break;
+    }
+  }
+  return found;
+}
+
+function escape(name: string): string {
+  return name.replace(/\$/g, '\\$');
+}
+
+/** The app file as the target sees it, through its root (a container's own filesystem). */
+export function targetSourceReader(pid: number): (file: string) => string | undefined {
+  const cache = new Map<string, string | undefined>();
+  return (file) => {
+    const path = file.startsWith('file://') ? decodeURIComponent(new URL(file).pathname) : file;
+    if (!cache.has(path)) cache.set(path, readTargetFile(`/proc/${pid}/root${path}`));
+    return cache.get(path);
+  };
+}

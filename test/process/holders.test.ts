@@ -1,0 +1,82 @@
+// Attach mode names the app variable that holds a library culprit (src/inspect/holders.ts), on
+// real libraries: mongodb against its wire peer in four app shapes, ioredis on the real Redis,
+// node-cron's task in an object property; none when no app variable holds the client; on Node
+// 20 and 22. And it agrees with `run` mode, which knows from its creation stacks: the same file,
+// and the same line or a line that uses the same variable.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ROOT, blamedLine, runCli, startFixture } from './helpers.js';
+import { RUNTIME_PATHS, needs, type Need } from './needs.js';
+
+interface Shape { fixture: string; id: string; variable: string; holderFile: string; need?: Need }
+
+const SHAPES: Shape[] = [
+  { fixture: 'holders/module-client.cjs', id: 'mongodb', variable: 'client', holderFile: 'holders/lib/db.cjs' },
+  { fixture: 'holders/class-instance.cjs', id: 'mongodb', variable: 'repository', holderFile: 'holders/class-instance.cjs' },
+  { fixture: 'holders/factory-closure.cjs', id: 'mongodb', variable: 'client', holderFile: 'holders/factory-closure.cjs' },
+  { fixture: 'holders/object-property.cjs', id: 'node-cron', variable: 'jobs', holderFile: 'holders/object-property.cjs' },
+  { fixture: 'holders/redis-module.cjs', id: 'ioredis', variable: 'redis', holderFile: 'holders/redis-module.cjs', need: 'redis' },
+];
+
+const MAJORS: Array<[string, Need | undefined, string]> = [
+  ['20 (this machine\'s)', undefined, process.execPath],
+  ['22', 'node22', RUNTIME_PATHS.node22],
+];
+
+async function envFor(shape: Pick<Shape, 'id'>): Promise<Record<string, string>> {
+  if (shape.id !== 'mongodb') return {};
+  const peer = await startFixture('mongo-peer.cjs');
+  return { MONGO_URL: `mongodb://127.0.0.1:${peer.ready.port}/` };
+}
+
+describe.each(MAJORS)('Node %s', (_major, majorNeed, node) => {
+  for (const shape of SHAPES) {
+    it(`${shape.fixture}: held by \`${shape.variable}\`, at its declaring line`, async (ctx) => {
+      if (majorNeed) needs(ctx, majorNeed);
+      if (shape.need) needs(ctx, shape.need);
+      const app = await startFixture(shape.fixture, await envFor(shape), [], 'ignore', node);
+      const result = await runCli(['handles', String(app.pid), '--json']);
+      expect(result.code).toBe(0);
+      const finding = result.json.findings.find((f: any) => f.id.startsWith(shape.id));
+      expect(finding.location.file).toMatch(/node_modules\//);
+      expect(finding.heldBy).toMatchObject({ variable: shape.variable, how: 'held by', location: { file: `fixtures/${shape.holderFile}`, line: blamedLine(shape.holderFile, 'holder') } });
+      expect(finding.heldBy.path.startsWith(shape.variable)).toBe(true);
+    });
+  }
+
+  it('no app variable holds the client (a local of an async function): no holder is made up', async (ctx) => {
+    if (majorNeed) needs(ctx, majorNeed);
+    const app = await startFixture('mongo-connected.cjs', await envFor({ id: 'mongodb' }), [], 'ignore', node);
+    const result = await runCli(['handles', String(app.pid), '--json']);
+    const finding = result.json.findings.find((f: any) => f.id.startsWith('mongodb'));
+    expect(finding).toBeDefined();
+    expect(finding.heldBy).toBeNull();
+  });
+});
+
+describe('attach and run agree', () => {
+  it('the full attach check (signal, mercy) carries the holder, and it matches run mode\'s place on every shape', async (ctx) => {
+    const rows: string[] = [];
+    let agree = 0;
+    let total = 0;
+    for (const shape of SHAPES) {
+      if (shape.need === 'redis') { needs(ctx, 'redis'); }
+      const app = await startFixture(shape.fixture, await envFor(shape));
+      const attach = await runCli([String(app.pid), '--mercy', '1s', '--json']);
+      expect(attach.code).toBe(1);
+      const held = attach.json.findings.find((f: any) => f.id.startsWith(shape.id)).heldBy;
+      const run = await runCli(['run', '--mercy', '1s', '--format', 'json', '--', 'node', `fixtures/${shape.fixture}`], { env: await envFor(shape) });
+      const place = run.json.findings.find((f: any) => f.id.startsWith(shape.id)).location;
+      const runLine = readFileSync(`${ROOT}${place.file}`, 'utf8').split('\n')[place.line - 1] ?? '';
+      // The same variable: run's line (where the resource was created) names it, or the property
+      // of it the path goes through (`this.client` for `repository.client`, `nightly:` for `jobs.nightly`).
+      const names = held ? [held.variable, ...held.path.split(/[.[\]()"…]+/).slice(1, 2)].filter(Boolean) : [];
+      const same = held !== null && held.location.file === place.file && (held.location.line === place.line || names.some((name: string) => new RegExp(`\\b${name}\\b`).test(runLine)));
+      rows.push(`${shape.fixture}: attach ${held ? `${held.location.file}:${held.location.line} \`${held.variable}\`` : 'none'} · run ${place.file}:${place.line} · ${same ? 'same' : 'differs'}`);
+      total += 1;
+      if (same) agree += 1;
+    }
+    console.log(rows.join('\n'));
+    expect(agree / total).toBeGreaterThanOrEqual(0.85);
+  });
+});
