@@ -92,6 +92,16 @@ function addPythonOption(command: Command): Command {
   return command.option('--py-stacks', 'stuck Python processes (uWSGI workers, a Python pid): read their threads, greenlets and the app lines that spawned them from inside, with gdb. Pauses each for ~0.1 s; needs root or CAP_SYS_PTRACE and gdb; CPython 3.11');
 }
 
+/** Attach mode: the heap snapshot fallback for holders. */
+function addHeapSnapshotOptions(command: Command): Command {
+  return command
+    .option('--heap-snapshot', 'also look for the app variables that hold library resources in a V8 heap snapshot (#private fields, WeakMap values): freezes the target for seconds (the estimate is printed first; refused above 10 s)')
+    .option('--force', 'with --heap-snapshot: take it even above the 10 s estimate');
+}
+
+/** The heap snapshot's estimate, said before it freezes the target. */
+const printEstimate = (line: string) => process.stderr.write(`reload-doctor: ${inert(line)}\n`);
+
 function addTimelineOptions(command: Command): Command {
   return command
     .option('--html <file>', 'also write a self-contained HTML page: verdict, shutdown timeline, findings')
@@ -104,7 +114,7 @@ export function buildProgram(): Command {
     .description('Tells you why a service does not shut down when asked to.')
     .version(VERSION)
     .argument('<pid>', 'process to probe');
-  addPythonOption(addSignalOptions(program))
+  addHeapSnapshotOptions(addPythonOption(addSignalOptions(program)))
     .option('--kill', 'send SIGKILL after the report if it is still alive ("no mercy")');
   addTimelineOptions(program)
     .enablePositionalOptions()
@@ -119,14 +129,14 @@ Exit codes:
     .showHelpAfterError('(run reload-doctor --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
-    .action(async (pidText: string, options: OutputOptions & TimelineFiles & { signal?: string; mercy?: string; kill?: boolean; timeline: boolean; pyStacks?: boolean }) => {
+    .action(async (pidText: string, options: OutputOptions & TimelineFiles & { signal?: string; mercy?: string; kill?: boolean; timeline: boolean; pyStacks?: boolean; heapSnapshot?: boolean; force?: boolean }) => {
       const pid = parsePid(pidText);
       const files = checkTimelineFiles(options);
       const ticker = countdown(!options.json);
       let diagnosis: Diagnosis;
       try {
         diagnosis = await diagnose(
-          { pid, signal: options.signal, mercy: options.mercy, kill: options.kill === true, inspector: options.inspector, timeline: options.timeline, pyStacks: options.pyStacks === true, abortSignal: interrupts.signal },
+          { pid, signal: options.signal, mercy: options.mercy, kill: options.kill === true, inspector: options.inspector, timeline: options.timeline, pyStacks: options.pyStacks === true, heapSnapshot: options.heapSnapshot === true, force: options.force === true, onEstimate: printEstimate, abortSignal: interrupts.signal },
           { onTick: ticker.onTick },
         );
       } finally {
@@ -141,10 +151,11 @@ Exit codes:
     .description('list what keeps the process alive right now (sends no graceful signal)')
     .argument('<pid>', 'process to inspect')
     .exitOverride()
-    .action(async (pidText: string, options: OutputOptions) => {
-      print(await diagnoseHandles(parsePid(pidText), { inspector: options.inspector, abortSignal: interrupts.signal }), options);
+    .action(async (pidText: string, options: OutputOptions & { heapSnapshot?: boolean; force?: boolean }) => {
+      const heap = { heapSnapshot: options.heapSnapshot === true, force: options.force === true, onEstimate: printEstimate };
+      print(await diagnoseHandles(parsePid(pidText), { inspector: options.inspector, abortSignal: interrupts.signal, ...heap }), options);
     });
-  addCommonOptions(handles);
+  addHeapSnapshotOptions(addCommonOptions(handles));
   program.addCommand(buildRunCommand());
   return program;
 }

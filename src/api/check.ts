@@ -9,7 +9,7 @@ import { probeByPid } from '../modes/attach.js';
 import { listHandles } from '../modes/handles.js';
 import { runService } from '../modes/run.js';
 import { toJsonDocument, type ShutdownDocument } from '../report/json.js';
-import { resolveOptions, type CheckOptions, type Progress } from './options.js';
+import { heapSnapshotRequest, resolveOptions, type CheckOptions, type Progress } from './options.js';
 
 /** The check, as a Diagnosis (what every report renders). */
 export async function diagnose(options: CheckOptions, progress: Progress = {}): Promise<Diagnosis> {
@@ -21,8 +21,9 @@ export async function diagnose(options: CheckOptions, progress: Progress = {}): 
 }
 
 /** `reload-doctor handles <pid>`: what keeps it alive now, no signal sent. */
-export async function diagnoseHandles(pid: number, options: { inspector?: boolean; abortSignal?: AbortSignal } = {}): Promise<Diagnosis> {
-  return runAbortable(abortSignalOf(options), () => listHandles(pid, options.inspector !== false));
+export async function diagnoseHandles(pid: number, options: { inspector?: boolean; abortSignal?: AbortSignal; heapSnapshot?: boolean; force?: boolean; onEstimate?: (line: string) => void } = {}): Promise<Diagnosis> {
+  const heapSnapshot = heapSnapshotRequest(options);
+  return runAbortable(abortSignalOf(options), () => listHandles(pid, options.inspector !== false, heapSnapshot));
 }
 
 /**

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import { UsageError, messageOf } from '../core/errors.js';
-import type { UsageSample } from '../core/types.js';
+import type { HeapSnapshotRequest, UsageSample } from '../core/types.js';
 import type { AttachRequest } from '../modes/attach.js';
 import type { RunRequest } from '../modes/run.js';
 import { parseReadySpec } from '../probe/ready.js';
@@ -65,6 +65,15 @@ export interface AttachOptions extends CommonOptions {
   inspector?: boolean;
   /** SIGKILL it after the report if it is still alive (default false). */
   kill?: boolean;
+  /**
+   * Look for the holders the walk cannot see (#private fields, WeakMap values) in a heap snapshot
+   * (default false). It freezes the target for seconds: refused above the budget unless `force`.
+   */
+  heapSnapshot?: boolean;
+  /** With heapSnapshot: take it even above the budget. */
+  force?: boolean;
+  /** Told the heap snapshot's estimated freeze and memory before it is taken. */
+  onEstimate?: (line: string) => void;
 }
 
 export type CheckOptions = RunOptions | AttachOptions;
@@ -104,8 +113,17 @@ function attachRequest(options: AttachOptions, progress: Progress): AttachReques
     useInspector: options.inspector !== false,
     timeline: flag(options.timeline, 'timeline'),
     pyStacks: flag(options.pyStacks, 'pyStacks') && options.pyStacks === true,
+    heapSnapshot: heapSnapshotRequest(options),
     onTick: ticking(progress, options.mercy ?? DEFAULT_MERCY),
   };
+}
+
+/** --heap-snapshot and --force, checked. */
+export function heapSnapshotRequest(options: { heapSnapshot?: unknown; force?: unknown; onEstimate?: (line: string) => void }): HeapSnapshotRequest | undefined {
+  const wanted = flag(options.heapSnapshot, 'heapSnapshot') && options.heapSnapshot === true;
+  const force = flag(options.force, 'force') && options.force === true;
+  if (force && !wanted) throw new UsageError('force goes with heapSnapshot (--force with --heap-snapshot)');
+  return wanted ? { force, onEstimate: options.onEstimate } : undefined;
 }
 
 function runRequest(given: RunOptions, progress: Progress): RunRequest {

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { messageOf } from '../core/errors.js';
 import { isAlive } from '../reach/proc.js';
-import type { Finding, Holder, Snapshot, SnapshotContext } from '../core/types.js';
+import type { Finding, HeapSnapshotRequest, Holder, Snapshot, SnapshotContext } from '../core/types.js';
 import { explain } from '../explain/engine.js';
 import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
 import { takeProcSnapshot } from '../inspect/proc-snapshot.js';
@@ -28,6 +28,8 @@ export interface LookOptions {
   pyStacks?: boolean;
   /** Holders found before the signal, by async id: kept for the resources still open. */
   holdersBefore?: Map<number, Holder>;
+  /** --heap-snapshot: the fallback for holders the walk cannot see. */
+  heapSnapshot?: HeapSnapshotRequest;
 }
 
 export interface Look {
@@ -62,7 +64,7 @@ async function snapshotOf(reached: Reached, options: LookOptions): Promise<{ sna
     return fromProc(`the inspector did not answer: ${messageOf(error)}; showing what /proc tells`);
   }
   try {
-    const snapshot = await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog, holders: reached.target.reachedBy === 'attach', holdersBefore: options.holdersBefore });
+    const snapshot = await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog, holders: reached.target.reachedBy === 'attach', holdersBefore: options.holdersBefore, heapSnapshot: options.heapSnapshot });
     await options.inWindow?.(client);
     return { snapshot };
   } catch (error) {

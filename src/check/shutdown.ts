@@ -8,7 +8,7 @@ import { formatDuration } from '../core/duration.js';
 import { settleWithin } from '../core/time.js';
 import { messageOf } from '../core/errors.js';
 import { performance } from 'node:perf_hooks';
-import type { Finding, Handle, Holder, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
+import type { Finding, Handle, HeapSnapshotRequest, Holder, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
 import { explain } from '../explain/engine.js';
 import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
 import { ScriptCatalog } from '../inspect/script-catalog.js';
@@ -44,6 +44,8 @@ export interface ShutdownPlan {
   onSignal?: (at: number) => void;
   /** Read stuck Python processes from inside with gdb (--py-stacks). */
   pyStacks?: boolean;
+  /** --heap-snapshot at the deadline, for holders the walk cannot see. */
+  heapSnapshot?: HeapSnapshotRequest;
 }
 
 export interface ShutdownCheck {
@@ -123,7 +125,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
       const exerciseClients = plan.exerciseClients?.() ?? [];
       const context = { ...(stuckChildren.length > 0 ? { stuckChildren } : {}), ...(exerciseClients.length > 0 ? { exerciseClients } : {}) };
       const inWindow = armed && (async (client: CdpClient) => { raw = await collectTimeline(client); });
-      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow, pyStacks: plan.pyStacks && !workers?.uwsgi, holdersBefore: armed && holdersByAsyncId(armed.before) });
+      look = await lookAt(reached, { since: probe.signalledAt, busy: verdict.busy, catalog, context, inWindow, pyStacks: plan.pyStacks && !workers?.uwsgi, holdersBefore: armed && holdersByAsyncId(armed.before), heapSnapshot: plan.heapSnapshot });
       if (inspector) warnings.push(...await inspector.close(true));
       // It began to exit while we looked: Node held its exit until our session left; give it a moment.
       if (look.exiting) await settleWithin(probe.lateExit, EXIT_AFTER_WINDOW_MS);

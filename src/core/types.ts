@@ -63,6 +63,14 @@ export interface Handle {
   heldBy?: Holder;
 }
 
+/** --heap-snapshot: the explicit fallback for holders the walk cannot see. */
+export interface HeapSnapshotRequest {
+  /** Take it even above the budget (the estimated freeze). */
+  force: boolean;
+  /** Told the estimate before the snapshot is taken (the CLI prints it at once). */
+  onEstimate?: (line: string) => void;
+}
+
 /** An app variable that holds a resource (or the library object that owns it). */
 export interface Holder {
   /** `client`, `repository`, `jobs` */

@@ -36,6 +36,42 @@ export function appModuleFunctions(maxModules: number): Array<[string, Function]
   return found;
 }
 
+/**
+ * The ES modules of the app (outside node_modules): url, namespace (its exports) and one exported
+ * function (its [[Scopes]] hold the module's other variables). Called on Node's internal require
+ * (found in the closure of node:module's register()): the ESM loader's cache, as Node 20-26 keep
+ * it. A loader it does not know (Node 18's): null.
+ */
+export function esmAppModules(this: (id: string) => any, maxModules: number): Array<[string, object, Function | null]> | null {
+  const found: Array<[string, object, Function | null]> = [];
+  let cache: any;
+  try {
+    cache = this('internal/modules/esm/loader').getOrInitializeCascadedLoader().loadCache;
+  } catch {
+    return null;
+  }
+  if (!cache || typeof cache[Symbol.iterator] !== 'function') return null;
+  for (const [url, byType] of cache) {
+    if (found.length >= maxModules) break;
+    if (typeof url !== 'string' || !url.startsWith('file://') || url.includes('/node_modules/')) continue;
+    const job = byType && (byType.javascript ?? Object.values(byType)[0]);
+    let namespace: any;
+    try { namespace = job?.module?.getNamespace?.(); } catch { continue; }
+    if (!namespace) continue;
+    let fn: Function | null = null;
+    for (const key of Reflect.ownKeys(namespace)) {
+      try {
+        const descriptor = Object.getOwnPropertyDescriptor(namespace, key);
+        if (descriptor && typeof descriptor.value === 'function') { fn = descriptor.value; break; }
+      } catch {
+        // not initialised yet (a cycle): no function from it
+      }
+    }
+    found.push([url, namespace, fn]);
+  }
+  return found;
+}
+
 /** util.types.isProxy, for the walk: a Proxy's traps would run app code. */
 export function proxyTest(): (value: unknown) => boolean {
   return require('util').types.isProxy;

@@ -5,8 +5,9 @@
 // what it found: the variable, the line that declares it, the path to the resource.
 import { bestEffort } from '../core/debug.js';
 import type { Holder, SourceLocation } from '../core/types.js';
-import { appModuleFunctions, findHolders, listOf, proxyTest } from '../in-target/holder-walk.js';
+import { appModuleFunctions, esmAppModules, findHolders, listOf, proxyTest } from '../in-target/holder-walk.js';
 import type { CdpClient } from '../reach/cdp-client.js';
+import type { RemoteObject } from '../reach/cdp-protocol.js';
 import { referenceInTarget } from '../reach/in-target-call.js';
 import { readTargetFile } from '../reach/target-files.js';
 import type { LocationResolver } from './locations.js';
@@ -54,21 +55,58 @@ export function withWalk(collector: Function): string {
 }`;
 }
 
-/** Each CommonJS app module's scope, as an array in the target; undefined when there is none (ESM only, Deno). */
-export async function prepareModuleRoots(client: CdpClient, group: string, timeoutMs: number): Promise<PreparedRoots | undefined> {
+/**
+ * Each app module's scope, as an array in the target: CommonJS modules through require.cache,
+ * ES modules through the ESM loader (their exports, and the scope of an exported function);
+ * undefined when there is none.
+ */
+export async function prepareModuleRoots(client: CdpClient, group: string, timeoutMs: number, notes: string[] = []): Promise<PreparedRoots | undefined> {
+  const found: Array<{ root: HolderRoot; scopeId: string }> = [];
   const list = await referenceInTarget(client, appModuleFunctions, [MAX_MODULES], group, timeoutMs);
-  if (!list.objectId) return undefined;
-  const entries = await client.send('Runtime.getProperties', { objectId: list.objectId, ownProperties: true }, timeoutMs);
-  const pairs = await Promise.all(entries.result.filter((p) => /^\d+$/.test(p.name) && p.value?.objectId).map(async (entry) => {
-    const pair = await client.send('Runtime.getProperties', { objectId: entry.value!.objectId!, ownProperties: true }, timeoutMs);
-    const file = pair.result.find((p) => p.name === '0')?.value?.value;
-    const fn = pair.result.find((p) => p.name === '1')?.value?.objectId;
-    return typeof file === 'string' && fn ? { file, fn } : undefined;
+  for (const [file, fn] of await tuplesOf(client, list.objectId, timeoutMs)) {
+    const scope = typeof file?.value === 'string' && fn?.objectId ? await moduleScopeOf(client, fn.objectId, timeoutMs) : undefined;
+    if (scope) found.push({ root: { file: file!.value as string, scope: 'module' }, scopeId: scope });
+  }
+  const esm = await esmRoots(client, group, timeoutMs).catch(bestEffort('finding the ES modules', undefined));
+  if (esm) found.push(...esm);
+  else notes.push('the ES modules of the app could not be listed on this Node version: only CommonJS modules and callbacks are searched for holders');
+  return found.length === 0 ? undefined : packRoots(client, group, timeoutMs, found);
+}
+
+/** ES modules: each one's namespace (its exports by name) and its Module scope (the rest, as closures capture them). */
+async function esmRoots(client: CdpClient, group: string, timeoutMs: number): Promise<Array<{ root: HolderRoot; scopeId: string }> | undefined> {
+  const register = await client.send('Runtime.evaluate', { expression: "require('node:module').register", includeCommandLineAPI: true, objectGroup: group }, timeoutMs);
+  if (!register.result.objectId) return undefined;
+  let internalRequire: string | undefined;
+  for (const scope of await scopesOf(client, register.result.objectId, timeoutMs)) {
+    if (!scope.kind.startsWith('Closure')) continue;
+    const variables = await client.send('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true }, timeoutMs);
+    internalRequire = variables.result.find((v) => v.name === 'require')?.value?.objectId;
+    if (internalRequire) break;
+  }
+  if (!internalRequire) return undefined;
+  const listed = await client.send('Runtime.callFunctionOn', { functionDeclaration: esmAppModules.toString(), objectId: internalRequire, arguments: [{ value: MAX_MODULES }], objectGroup: group }, timeoutMs);
+  if (listed.exceptionDetails || listed.result.subtype === 'null') return undefined;
+  const found: Array<{ root: HolderRoot; scopeId: string }> = [];
+  for (const [url, namespace, fn] of await tuplesOf(client, listed.result.objectId, timeoutMs)) {
+    if (typeof url?.value !== 'string') continue;
+    if (namespace?.objectId) found.push({ root: { file: url.value, scope: 'module' }, scopeId: namespace.objectId });
+    const moduleScope = fn?.objectId ? (await scopesOf(client, fn.objectId, timeoutMs)).find((s) => s.kind === 'Module') : undefined;
+    if (moduleScope) found.push({ root: { file: url.value, scope: 'module' }, scopeId: moduleScope.objectId });
+  }
+  return found;
+}
+
+/** The elements of an array of arrays in the target, each as its RemoteObjects. */
+async function tuplesOf(client: CdpClient, arrayId: string | undefined, timeoutMs: number): Promise<Array<Array<RemoteObject | undefined>>> {
+  if (!arrayId) return [];
+  const entries = await client.send('Runtime.getProperties', { objectId: arrayId, ownProperties: true }, timeoutMs);
+  return Promise.all(entries.result.filter((p) => /^\d+$/.test(p.name) && p.value?.objectId).map(async (entry) => {
+    const items = await client.send('Runtime.getProperties', { objectId: entry.value!.objectId!, ownProperties: true }, timeoutMs);
+    const tuple: Array<RemoteObject | undefined> = [];
+    for (const item of items.result) if (/^\d+$/.test(item.name)) tuple[Number(item.name)] = item.value;
+    return tuple;
   }));
-  const scopes = await Promise.all(pairs.map(async (pair) => (pair ? { file: pair.file, scope: await moduleScopeOf(client, pair.fn, timeoutMs) } : undefined)));
-  const found = scopes.filter((s): s is { file: string; scope: string } => s?.scope !== undefined);
-  if (found.length === 0) return undefined;
-  return packRoots(client, group, timeoutMs, found.map(({ file, scope }) => ({ root: { file, scope: 'module' }, scopeId: scope })));
 }
 
 /** The closures of app functions met as callbacks (a route handler a factory made): roots of a second walk. */

@@ -5,7 +5,8 @@ import { bestEffort } from '../core/debug.js';
 import { formatDuration } from '../core/duration.js';
 import { withoutRunFlags } from '../core/format.js';
 import { settleWithin } from '../core/time.js';
-import type { Handle, HandleKind, Holder, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
+import type { Handle, HandleKind, HeapSnapshotRequest, Holder, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
+import { HEAP_SNAPSHOT_BUDGET_S, describeEstimate, estimateHeapSnapshot, heapSnapshotHolders } from './heap-holders.js';
 import { callbacksAt, collectInTarget, nextChunk, type RawCollection, type RawItem, type RawTuple } from '../in-target/collect-handles.js';
 import { findHolders } from '../in-target/holder-walk.js';
 import { WALK_BUDGET_MS, WALK_MAX_OBJECTS, nameHolders, prepareClosureRoots, prepareModuleRoots, targetSourceReader, walkArguments, withWalk, type PreparedRoots } from './holders.js';
@@ -43,6 +44,8 @@ export interface NodeSnapshotOptions {
   holders?: boolean;
   /** Holders an earlier snapshot found (before the signal), by async id: for resources this walk no longer reaches. */
   holdersBefore?: Map<number, Holder>;
+  /** --heap-snapshot: for library resources the walk did not reach. */
+  heapSnapshot?: HeapSnapshotRequest;
 }
 
 export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotOptions): Promise<Snapshot> {
@@ -64,7 +67,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
     // RELOAD_DOCTOR_NO_HOLDERS=1: the baseline of bench/holders.bench.mjs (and a way out, should the walk ever misbehave).
     const holders = options.holders === true && process.env.RELOAD_DOCTOR_NO_HOLDERS !== '1';
-    const roots = holders ? await prepareModuleRoots(client, GROUP, CALL_TIMEOUT_MS).catch(bestEffort('finding the app modules\' scopes', undefined)) : undefined;
+    const roots = holders ? await prepareModuleRoots(client, GROUP, CALL_TIMEOUT_MS, notes).catch(bestEffort('finding the app modules\' scopes', undefined)) : undefined;
     const { raw, groupsId, collectedId, walk } = await runCollector(client, timers, roots);
     const rootPrefix = `/proc/${options.pid}/root`;
     const sourceMaps = new SourceMaps((url) => catalog.sourceMapUrls.get(url), rootPrefix);
@@ -76,6 +79,10 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     const workers = await workersListed;
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
     if (holders) await nameHoldersOf(handles, { client, raw, groupsId, collectedId, walk, roots, resolver, pid: options.pid }, notes);
+    if (holders && options.heapSnapshot && collectedId) {
+      await (debuggerOn ??= catalog.enable(client)); // script URLs for the closures the snapshot names
+      await heapSnapshotFallback(handles, { client, raw, collectedId, catalog, resolver, pid: options.pid, request: options.heapSnapshot }, notes);
+    }
     for (const handle of handles) {
       const before = handle.heldBy || handle.asyncId === undefined ? undefined : options.holdersBefore?.get(handle.asyncId);
       if (before) handle.heldBy = before;
@@ -242,6 +249,45 @@ async function nameHoldersOf(handles: Handle[], context: HolderContext, notes: s
     }
   }
   if (partial) notes.push(`the search for the app variables that hold library resources stopped at its bound (${WALK_BUDGET_MS} ms or ${WALK_MAX_OBJECTS.toLocaleString('en-US')} objects): some holders may be missing`);
+}
+
+/** Library resources looked for in a heap snapshot, at most. */
+const MAX_HEAP_TARGETS = 200;
+
+interface HeapContext {
+  client: CdpClient;
+  raw: Collected;
+  collectedId: string;
+  catalog: ScriptCatalog;
+  resolver: LocationResolver;
+  pid: number;
+  request: HeapSnapshotRequest;
+}
+
+/** --heap-snapshot: the library resources still without a holder, looked for in a heap snapshot (estimate first, budget). */
+async function heapSnapshotFallback(handles: Handle[], context: HeapContext, notes: string[]): Promise<void> {
+  const { client, raw } = context;
+  const indices = raw.items.flatMap((item, at) => (item.refed && handles[at] && !handles[at]!.heldBy && inLibrary(handles[at]!.owner) ? [at] : [])).slice(0, MAX_HEAP_TARGETS);
+  if (indices.length === 0) {
+    notes.push('--heap-snapshot: every library resource has its holder already: no snapshot taken');
+    return;
+  }
+  const used = await client.send('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true }, CALL_TIMEOUT_MS);
+  const estimate = estimateHeapSnapshot(Number(used.result.value) || 0);
+  context.request.onEstimate?.(describeEstimate(estimate));
+  if (estimate.overBudget && !context.request.force) {
+    notes.push(`--heap-snapshot refused: ${describeEstimate(estimate)}, above the ${HEAP_SNAPSHOT_BUDGET_S} s budget (--force takes it anyway)`);
+    return;
+  }
+  const picked = await client.send('Runtime.callFunctionOn', { functionDeclaration: 'function (indices) { return indices.map((i) => this.resources[i]); }', objectId: context.collectedId, arguments: [{ value: indices }], objectGroup: GROUP }, CALL_TIMEOUT_MS);
+  const listed = await client.send('Runtime.getProperties', { objectId: picked.result.objectId!, ownProperties: true }, CALL_TIMEOUT_MS);
+  const targets = indices.flatMap((index, i) => {
+    const objectId = listed.result.find((p) => p.name === String(i))?.value?.objectId;
+    return objectId ? [{ index, objectId }] : [];
+  });
+  const { holders, pauseMs } = await heapSnapshotHolders(client, targets, context.catalog.urls, context.resolver, targetSourceReader(context.pid), estimate);
+  for (const [index, holder] of holders) if (handles[index] && !handles[index]!.heldBy) handles[index]!.heldBy = holder;
+  notes.push(`--heap-snapshot: the target was frozen ${formatDuration(pauseMs)} for the snapshot (estimated ${estimate.pauseS.toFixed(1)} s); ${holders.size} of ${targets.length} library resources without a holder were found`);
 }
 
 /** App callbacks whose closures a second walk starts from. */

@@ -3,7 +3,7 @@
 // and, with --kill, end what is still alive.
 import { makeDiagnosis, type Diagnosis } from '../core/diagnosis.js';
 import { shutdownExitCode } from '../core/exit-codes.js';
-import type { UsageSample } from '../core/types.js';
+import type { HeapSnapshotRequest, UsageSample } from '../core/types.js';
 import { runShutdownCheck } from '../check/shutdown.js';
 import { killStuckWorkers, lookAtStuckNodeWorkers } from '../check/workers.js';
 import type { SignalChoice } from '../probe/signals.js';
@@ -26,6 +26,8 @@ export interface AttachRequest {
   timeline?: boolean;
   /** Read stuck Python processes from inside (--py-stacks). */
   pyStacks?: boolean;
+  /** --heap-snapshot: the fallback for holders the walk cannot see. */
+  heapSnapshot?: HeapSnapshotRequest;
   onTick?: (elapsedMs: number, latest: UsageSample | undefined) => void;
 }
 
@@ -34,7 +36,7 @@ export async function probeByPid(request: AttachRequest): Promise<Diagnosis> {
   // The target puts its inspector settings back by itself if we do not come back within the mercy.
   const reached = await reachPid(request.pid, { useInspector: request.useInspector, idleMs: request.mercyMs + IDLE_MARGIN_MS });
   const { value: { check, killedTarget }, releaseWarnings } = await withSession(reached, async () => {
-    const check = await runShutdownCheck(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, timeline: request.timeline, pyStacks: request.pyStacks, onTick: request.onTick });
+    const check = await runShutdownCheck(reached, { signal: request.signal, mercyMs: request.mercyMs, followWorkers: true, timeline: request.timeline, pyStacks: request.pyStacks, heapSnapshot: request.heapSnapshot, onTick: request.onTick });
     const killedTarget = request.kill && wantsSnapshot(check.verdict) && await killNow(reached);
     return { check, killedTarget };
   });

@@ -1,7 +1,7 @@
 // The part of the Chrome DevTools Protocol reload-doctor speaks, typed from the protocol's own
 // definitions (Node's inspector types, `node:inspector`): a misspelt method, a missing
 // parameter or a wrong field of a reply is a compile error, not a runtime surprise.
-import type { Debugger, NodeRuntime, NodeWorker, Runtime } from 'node:inspector';
+import type { Debugger, HeapProfiler, NodeRuntime, NodeWorker, Runtime } from 'node:inspector';
 
 type Empty = Record<string, never>;
 
@@ -19,6 +19,10 @@ export interface Commands {
   'Debugger.setSkipAllPauses': [Debugger.SetSkipAllPausesParameterType, Empty];
   'Debugger.pause': [Empty, Empty];
   'Debugger.resume': [Empty, Empty];
+  'HeapProfiler.enable': [Empty, Empty];
+  'HeapProfiler.disable': [Empty, Empty];
+  'HeapProfiler.getHeapObjectId': [HeapProfiler.GetHeapObjectIdParameterType, HeapProfiler.GetHeapObjectIdReturnType];
+  'HeapProfiler.takeHeapSnapshot': [HeapProfiler.TakeHeapSnapshotParameterType, Empty];
   'NodeRuntime.notifyWhenWaitingForDisconnect': [NodeRuntime.NotifyWhenWaitingForDisconnectParameterType, Empty];
   'NodeWorker.enable': [NodeWorker.EnableParameterType, Empty];
   'NodeWorker.disable': [Empty, Empty];
@@ -30,6 +34,7 @@ export interface Commands {
 export interface Events {
   'Debugger.scriptParsed': Debugger.ScriptParsedEventDataType;
   'Debugger.paused': Debugger.PausedEventDataType;
+  'HeapProfiler.addHeapSnapshotChunk': HeapProfiler.AddHeapSnapshotChunkEventDataType;
   'NodeRuntime.waitingForDisconnect': Empty;
   'NodeWorker.attachedToWorker': NodeWorker.AttachedToWorkerEventDataType;
 }

@@ -3,7 +3,7 @@
 // Every string from the target is escaped for HTML (and was made inert before).
 import type { Diagnosis } from '../core/diagnosis.js';
 import { formatDuration } from '../core/duration.js';
-import { describePid, formatLocation, packageLabel } from '../core/format.js';
+import { describePid, formatHeldBy, formatLocation, packageLabel } from '../core/format.js';
 import type { Timeline } from '../core/types.js';
 import { describeVerdict } from './verdict.js';
 
@@ -53,6 +53,7 @@ export function renderHtml(diagnosis: Diagnosis, toolVersion: string): string {
       parts.push(`<div class="finding ${esc(finding.severity)}" data-finding="${esc(finding.id)}"><strong>${esc(finding.title)}</strong>`,
         finding.owner ? ` <span class="muted">[${esc(packageLabel(finding.owner))}]</span>` : '',
         finding.location ? `<br><code>${esc(formatLocation(finding.location))}</code>` : '',
+        finding.heldBy ? `<br>${esc(formatHeldBy(finding.heldBy))}` : '',
         `<br>why: ${esc(finding.why)}<br>fix: ${esc(finding.fix)}</div>`);
     }
   }

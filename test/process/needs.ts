@@ -18,6 +18,15 @@ export const RUNTIME_PATHS = {
   bun: `${RUNTIMES}bun/bin/bun`,
 } as const;
 
+/** Every supported Node line as a target: [name, what it needs, its binary] (this machine's is 20). */
+export const NODE_MAJORS: Array<[string, Need | undefined, string]> = [
+  ['18', 'node18', RUNTIME_PATHS.node18],
+  ['20 (this machine\'s)', undefined, process.execPath],
+  ['22', 'node22', RUNTIME_PATHS.node22],
+  ['24', 'node24', RUNTIME_PATHS.node24],
+  ['26', 'node26', RUNTIME_PATHS.node26],
+];
+
 function reachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1', timeout: 1000 }, () => { socket.destroy(); resolve(true); });

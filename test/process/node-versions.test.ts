@@ -5,15 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/reach/proc.js';
 import { blamedLine, listeningPorts, runCli, startFixture } from './helpers.js';
-import { RUNTIME_PATHS, needs, type Need } from './needs.js';
+import { NODE_MAJORS, needs } from './needs.js';
 
-const MAJORS: Array<[string, Need | undefined, string]> = [
-  ['18', 'node18', RUNTIME_PATHS.node18],
-  ['20 (this machine\'s)', undefined, process.execPath],
-  ['22', 'node22', RUNTIME_PATHS.node22],
-  ['24', 'node24', RUNTIME_PATHS.node24],
-  ['26', 'node26', RUNTIME_PATHS.node26],
-];
+const MAJORS = NODE_MAJORS;
 
 describe.each(MAJORS)('Node %s', (_major, need, node) => {
   it('attach: a forgotten interval at its line, exit 1, the target alive and closed again', async (ctx) => {

@@ -2,7 +2,11 @@
 // path shown, and which finding gets a holder (a library's, never the app's own line).
 import { describe, expect, it } from 'vitest';
 import type { Finding, Handle, Holder, SourceLocation } from '../../src/core/types.js';
+import { makeDiagnosis } from '../../src/core/diagnosis.js';
 import { withHolders } from '../../src/explain/holders.js';
+import { renderGithubAnnotations } from '../../src/report/github.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { HEAP_SNAPSHOT_BUDGET_S, estimateHeapSnapshot } from '../../src/inspect/heap-holders.js';
 import { declaringLine, describePath } from '../../src/inspect/holders.js';
 
 describe('declaringLine', () => {
@@ -62,5 +66,37 @@ describe('withHolders', () => {
     expect(withHolders(finding([handle(holder('module', 'client'))], app)).heldBy).toBeUndefined();
     expect(withHolders(finding([{ ...handle(holder('module', 'client')), createdIn: app }])).heldBy).toBeUndefined();
     expect(withHolders(finding([handle()])).heldBy).toBeUndefined();
+  });
+});
+
+describe('CI reports put a library finding on its holder\'s line', () => {
+  const library: SourceLocation = { url: '/srv/app/node_modules/mongodb/lib/x.js', file: 'node_modules/mongodb/lib/x.js', line: 318, column: 28, internal: false, package: { name: 'mongodb', version: '7.9.0' } };
+  const declared: SourceLocation = { url: '/srv/app/src/db.js', file: 'src/db.js', line: 3, column: 1, internal: false };
+  const finding: Finding = {
+    id: 'mongodb', title: 'MongoClient never closed', severity: 'blocks', why: 'a connected MongoClient…', fix: 'client.close()', handles: [], location: library, owner: { name: 'mongodb', version: '7.9.0' },
+    heldBy: { variable: 'client', path: 'client.topology.s.servers…', location: declared, scope: 'module', how: 'held by' },
+  };
+  const diagnosis = makeDiagnosis({ mode: 'handles', target: { pid: 1, runtime: { kind: 'node' }, command: 'node app.js', reachedBy: 'attach' }, findings: [finding], warnings: [], exitCode: 0 });
+
+  it('GitHub: the annotation on src/db.js:3, the holder in its message', () => {
+    const annotation = renderGithubAnnotations(diagnosis, '/srv/app').split('\n').find((line) => line.startsWith('::error'))!;
+    expect(annotation).toMatch(/,file=src\/db\.js,line=3,col=1::/);
+    expect(annotation).toContain('held by `client` in src/db.js, line 3: client.topology.s.servers…');
+  });
+
+  it('JUnit: the culprit\'s case on src/db.js line 3', () => {
+    expect(renderJunit(diagnosis, '', '/srv/app')).toMatch(/name="MongoClient never closed" time="0" file="src\/db.js" line="3">/);
+  });
+});
+
+describe('the heap snapshot\'s estimate', () => {
+  it('grows with the heap; a small heap is within the budget, a 540 MB one far above it', () => {
+    const small = estimateHeapSnapshot(20 * 1048576);
+    const big = estimateHeapSnapshot(540 * 1048576);
+    expect(small.overBudget).toBe(false);
+    expect(big.overBudget).toBe(true);
+    expect(big.pauseS).toBeGreaterThan(HEAP_SNAPSHOT_BUDGET_S * 5);
+    expect(big.memoryMb).toBeCloseTo(5400, -1);
+    expect(estimateHeapSnapshot(0).pauseS).toBeGreaterThan(0);
   });
 });

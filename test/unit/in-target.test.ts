@@ -376,6 +376,24 @@ describe('the holder walk, rebuilt', () => {
     expect(isProxy(new Proxy({}, {}))).toBe(true);
     rebuilt.add('appModuleFunctions').add('proxyTest');
   });
+
+  it('esmAppModules reads the ESM loader\'s cache through Node\'s internal require; an unknown loader gives null', () => {
+    const namespace = Object.freeze({ connect() {}, url: 'x' });
+    const loadCache = new Map<string, any>([
+      ['file:///app/db.mjs', { javascript: { module: { getNamespace: () => namespace } } }],
+      ['file:///app/node_modules/mongodb/index.js', { javascript: { module: { getNamespace: () => ({}) } } }],
+      ['node:os', { javascript: { module: { getNamespace: () => ({}) } } }],
+    ]);
+    const internalRequire = (id: string) => (id === 'internal/modules/esm/loader' ? { getOrInitializeCascadedLoader: () => ({ loadCache }) } : undefined);
+    const { fn: esmAppModules } = rebuild(holderWalk.esmAppModules);
+    const found = esmAppModules.call(internalRequire, 10)!;
+    expect(found.map(([url]) => url)).toEqual(['file:///app/db.mjs']);
+    expect(found[0]![1]).toBe(namespace);
+    expect(found[0]![2]).toBe(namespace.connect);
+    expect(esmAppModules.call(() => ({ getOrInitializeCascadedLoader: () => ({}) }), 10)).toBeNull();
+    expect(esmAppModules.call(() => { throw new Error('no such module'); }, 10)).toBeNull();
+    rebuilt.add('esmAppModules');
+  });
 });
 
 describe('coverage of src/in-target/', () => {
