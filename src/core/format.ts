@@ -5,6 +5,11 @@ export function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.column}`;
 }
 
+/** A place in a library (a package) or in Node itself, or no place at all: not a line of the app. */
+export function inLibrary(location: SourceLocation | undefined): boolean {
+  return location === undefined || location.internal || location.package !== undefined;
+}
+
 export function packageLabel(ref: PackageRef | undefined): string {
   return ref ? `${ref.name}@${ref.version ?? '?'}` : '';
 }

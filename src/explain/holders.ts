@@ -1,9 +1,8 @@
 // Attach mode: a library's finding names the app variable that holds it (the walk's result on
 // its handles, src/inspect/holders.ts), when the finding's own place is in the library or in
 // Node: that is where `run` mode would have named the app's line.
-import type { Finding, Handle, Holder, SourceLocation } from '../core/types.js';
-
-const inLibrary = (location: SourceLocation | undefined) => location === undefined || location.internal || location.package !== undefined;
+import type { Finding, Handle, Holder } from '../core/types.js';
+import { inLibrary } from '../core/format.js';
 
 export function withHolders(finding: Finding): Finding {
   if (!inLibrary(finding.location) || finding.handles.some((h) => h.createdIn)) return finding;

@@ -6,10 +6,9 @@ import { formatDuration } from '../core/duration.js';
 import { withoutRunFlags } from '../core/format.js';
 import { settleWithin } from '../core/time.js';
 import type { Handle, HandleKind, HeapSnapshotRequest, Holder, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
-import { HEAP_SNAPSHOT_BUDGET_S, describeEstimate, estimateHeapSnapshot, heapSnapshotHolders } from './heap-holders.js';
 import { callbacksAt, collectInTarget, nextChunk, type RawCollection, type RawItem, type RawTuple } from '../in-target/collect-handles.js';
-import { findHolders } from '../in-target/holder-walk.js';
-import { WALK_BUDGET_MS, WALK_MAX_OBJECTS, nameHolders, prepareClosureRoots, prepareModuleRoots, targetSourceReader, walkArguments, withWalk, type PreparedRoots } from './holders.js';
+import { heapSnapshotFallback, nameHoldersOf } from './holder-search.js';
+import { prepareModuleRoots, walkArguments, withWalk, type PreparedRoots } from './holders.js';
 import { CREATION_KEY } from '../in-target/creation-hook.js';
 import { WINDOW_KEY } from '../in-target/inspector-window.js';
 import { globalObject, timersEntryPoint } from '../in-target/process-facts.js';
@@ -78,10 +77,10 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     if (raw.libuvSkipped) notes.push(`with ${raw.items.length.toLocaleString('en-US')} resources libuv's own view was left out (it costs the target a whole diagnostic report): unref'd handles are not listed, and an idle socket counts as keeping the loop alive`);
     const workers = await workersListed;
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
-    if (holders) await nameHoldersOf(handles, { client, raw, groupsId, collectedId, walk, roots, resolver, pid: options.pid }, notes);
+    if (holders) await nameHoldersOf(handles, { client, group: GROUP, timeoutMs: CALL_TIMEOUT_MS, raw, groupsId, collectedId, walk, roots, resolver, pid: options.pid }, notes);
     if (holders && options.heapSnapshot && collectedId) {
       await (debuggerOn ??= catalog.enable(client)); // script URLs for the closures the snapshot names
-      await heapSnapshotFallback(handles, { client, raw, collectedId, catalog, resolver, pid: options.pid, request: options.heapSnapshot }, notes);
+      await heapSnapshotFallback(handles, { client, group: GROUP, timeoutMs: CALL_TIMEOUT_MS, raw, collectedId, catalog, resolver, pid: options.pid, request: options.heapSnapshot }, notes);
     }
     for (const handle of handles) {
       const before = handle.heldBy || handle.asyncId === undefined ? undefined : options.holdersBefore?.get(handle.asyncId);
@@ -201,97 +200,6 @@ async function runCollector(client: CdpClient, timers: TimerInternals | undefine
   }
   return { raw, groupsId, collectedId: call.result.objectId, walk: typeof walk === 'string' ? walk : undefined };
 }
-
-interface HolderContext {
-  client: CdpClient;
-  raw: Collected;
-  groupsId: string | undefined;
-  collectedId: string | undefined;
-  /** The walk that ran with the listing, from the app modules' scopes (none: no CommonJS module to start from). */
-  walk: string | undefined;
-  roots: PreparedRoots | undefined;
-  resolver: LocationResolver;
-  pid: number;
-}
-
-const inLibrary = (location: SourceLocation | undefined) => location === undefined || location.internal || location.package !== undefined;
-
-/**
- * Each resource's holder from the walk that ran with the listing; then, for the library
- * resources it did not reach, a second walk from the closures of the app's own callbacks (a
- * route handler that a factory made around a client).
- */
-async function nameHoldersOf(handles: Handle[], context: HolderContext, notes: string[]): Promise<void> {
-  const { client, raw, resolver } = context;
-  const readSource = targetSourceReader(context.pid);
-  const first = context.walk !== undefined && context.roots ? nameHolders(context.walk, context.roots.roots, resolver, readSource) : undefined;
-  for (const [index, holder] of first?.holders ?? []) if (handles[index]) handles[index]!.heldBy = holder;
-  let partial = first?.partial === true;
-  const unheld = raw.items.some((item, at) => item.refed && !handles[at]!.heldBy && inLibrary(handles[at]!.owner));
-  const appCallbacks = raw.items.flatMap((item, at) => (handles[at]?.owner && !inLibrary(handles[at]!.owner) && item.owners.length > 0 ? [{ at, place: [item.owners[0]!, item.members[0]!] as [number, number] }] : []));
-  if (unheld && appCallbacks.length > 0 && context.groupsId && context.collectedId) {
-    const unique = [...new Map(appCallbacks.map((c) => [`${c.place[0]}:${c.place[1]}`, c])).values()].slice(0, MAX_CLOSURE_ROOTS);
-    const picked = await client.send('Runtime.callFunctionOn', { functionDeclaration: callbacksAt.toString(), objectId: context.groupsId, arguments: [{ value: unique.map((c) => c.place) }], objectGroup: GROUP }, CALL_TIMEOUT_MS);
-    const listed = await client.send('Runtime.getProperties', { objectId: picked.result.objectId!, ownProperties: true }, CALL_TIMEOUT_MS);
-    const functions = unique.flatMap((c, i) => {
-      const objectId = listed.result.find((p) => p.name === String(i))?.value?.objectId;
-      return objectId ? [{ objectId, location: handles[c.at]!.owner! }] : [];
-    });
-    const closures = await prepareClosureRoots(client, GROUP, CALL_TIMEOUT_MS, functions).catch(bestEffort('opening the app callbacks\' closures', undefined));
-    if (closures) {
-      const again = await client.send('Runtime.callFunctionOn', {
-        functionDeclaration: `function (roots, isProxy, budgetMs, maxVisited, maxDepth) { return (${findHolders.toString()})(this.resources, roots, isProxy, budgetMs, maxVisited, maxDepth); }`,
-        objectId: context.collectedId, arguments: walkArguments(closures), returnByValue: true,
-      }, CALL_TIMEOUT_MS);
-      const second = typeof again.result.value === 'string' ? nameHolders(again.result.value, closures.roots, resolver, readSource) : undefined;
-      for (const [index, holder] of second?.holders ?? []) if (handles[index] && !handles[index]!.heldBy) handles[index]!.heldBy = holder;
-      partial ||= second?.partial === true;
-    }
-  }
-  if (partial) notes.push(`the search for the app variables that hold library resources stopped at its bound (${WALK_BUDGET_MS} ms or ${WALK_MAX_OBJECTS.toLocaleString('en-US')} objects): some holders may be missing`);
-}
-
-/** Library resources looked for in a heap snapshot, at most. */
-const MAX_HEAP_TARGETS = 200;
-
-interface HeapContext {
-  client: CdpClient;
-  raw: Collected;
-  collectedId: string;
-  catalog: ScriptCatalog;
-  resolver: LocationResolver;
-  pid: number;
-  request: HeapSnapshotRequest;
-}
-
-/** --heap-snapshot: the library resources still without a holder, looked for in a heap snapshot (estimate first, budget). */
-async function heapSnapshotFallback(handles: Handle[], context: HeapContext, notes: string[]): Promise<void> {
-  const { client, raw } = context;
-  const indices = raw.items.flatMap((item, at) => (item.refed && handles[at] && !handles[at]!.heldBy && inLibrary(handles[at]!.owner) ? [at] : [])).slice(0, MAX_HEAP_TARGETS);
-  if (indices.length === 0) {
-    notes.push('--heap-snapshot: every library resource has its holder already: no snapshot taken');
-    return;
-  }
-  const used = await client.send('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true }, CALL_TIMEOUT_MS);
-  const estimate = estimateHeapSnapshot(Number(used.result.value) || 0);
-  context.request.onEstimate?.(describeEstimate(estimate));
-  if (estimate.overBudget && !context.request.force) {
-    notes.push(`--heap-snapshot refused: ${describeEstimate(estimate)}, above the ${HEAP_SNAPSHOT_BUDGET_S} s budget (--force takes it anyway)`);
-    return;
-  }
-  const picked = await client.send('Runtime.callFunctionOn', { functionDeclaration: 'function (indices) { return indices.map((i) => this.resources[i]); }', objectId: context.collectedId, arguments: [{ value: indices }], objectGroup: GROUP }, CALL_TIMEOUT_MS);
-  const listed = await client.send('Runtime.getProperties', { objectId: picked.result.objectId!, ownProperties: true }, CALL_TIMEOUT_MS);
-  const targets = indices.flatMap((index, i) => {
-    const objectId = listed.result.find((p) => p.name === String(i))?.value?.objectId;
-    return objectId ? [{ index, objectId }] : [];
-  });
-  const { holders, pauseMs } = await heapSnapshotHolders(client, targets, context.catalog.urls, context.resolver, targetSourceReader(context.pid), estimate);
-  for (const [index, holder] of holders) if (handles[index] && !handles[index]!.heldBy) handles[index]!.heldBy = holder;
-  notes.push(`--heap-snapshot: the target was frozen ${formatDuration(pauseMs)} for the snapshot (estimated ${estimate.pauseS.toFixed(1)} s); ${holders.size} of ${targets.length} library resources without a holder were found`);
-}
-
-/** App callbacks whose closures a second walk starts from. */
-const MAX_CLOSURE_ROOTS = 50;
 
 type Position = { scriptId: string; lineNumber: number; columnNumber: number };
 
