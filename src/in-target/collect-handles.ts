@@ -138,8 +138,16 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
     }
     return address ? endpoint(address.address, address.port) : undefined;
   };
+  /** A dgram Socket's state, which holds its wrap (its `_handle` getter is deprecated: DEP0112 printed in the target). */
+  const dgramState = (handle: any): any => {
+    if (handle === null || typeof handle !== 'object') return undefined;
+    const key = Object.getOwnPropertySymbols(handle).find((symbol) => symbol.description === 'state symbol');
+    return key ? handle[key] : undefined;
+  };
   /** The libuv wrap an async resource was created for: _handle, or dgram's state.handle. */
   const wrapOf = (handle: any): any => {
+    const state = dgramState(handle);
+    if (state) return state.handle ?? handle;
     if (handle?._handle) return handle._handle;
     for (const symbol of Object.getOwnPropertySymbols(handle ?? {})) {
       if (handle[symbol]?.handle) return handle[symbol].handle;
@@ -176,8 +184,9 @@ export function collectInTarget(this: unknown, timerListMap: any, timersBinding:
   const describeHandle = (handle: any): RawTuple => {
     let item: RawTuple;
     const ctor = handle?.constructor?.name ?? typeof handle;
-    const wrap = handle?._handle?.constructor?.name;
-    const fd = typeof handle?._handle?.fd === 'number' && handle._handle.fd >= 0 ? handle._handle.fd : undefined;
+    const inner = dgramState(handle) ? dgramState(handle).handle : handle?._handle;
+    const wrap = inner?.constructor?.name;
+    const fd = typeof inner?.fd === 'number' && inner.fd >= 0 ? inner.fd : undefined;
     if (ctor === 'ChildProcess') {
       item = tuple('child-process', undefined, listenerOwners(handle, ['exit', 'close', 'error']), { pid: handle.pid, command: (handle.spawnargs ?? []).join(' ') });
     } else if (ctor === 'FSWatcher' || ctor === 'StatWatcher') {

@@ -48,7 +48,14 @@ export function startTimeline(this: unknown, key: string, signal: string, asyncI
     const found = Object.getOwnPropertySymbols(resource ?? {}).find((s) => s.description === 'asyncId');
     return found ? resource[found] : undefined;
   };
+  // A dgram Socket's wrap is in its state (its `_handle` getter is deprecated: DEP0112 printed in the target).
+  const dgramState = (handle: any): any => {
+    const key = handle !== null && typeof handle === 'object' ? Object.getOwnPropertySymbols(handle).find((symbol) => symbol.description === 'state symbol') : undefined;
+    return key ? handle[key] : undefined;
+  };
   const wrapOf = (handle: any): any => {
+    const state = dgramState(handle);
+    if (state) return state.handle ?? handle;
     if (handle?._handle) return handle._handle;
     for (const s of Object.getOwnPropertySymbols(handle ?? {})) if (handle[s]?.handle) return handle[s].handle;
     return handle;
@@ -59,7 +66,7 @@ export function startTimeline(this: unknown, key: string, signal: string, asyncI
     const id = asyncIdOf(wrapOf(handle));
     if (id === undefined || !wanted.has(id)) continue;
     // A socket, server or child whose libuv handle is gone has let go.
-    watched.push({ id, gone: () => handle._handle == null || handle.destroyed === true });
+    watched.push({ id, gone: () => (dgramState(handle) ? dgramState(handle).handle == null : handle._handle == null) || handle.destroyed === true });
   }
   if (timerListMap && typeof timerListMap === 'object') {
     for (const listKey of Object.keys(timerListMap)) {
