@@ -4,9 +4,9 @@
 import { performance } from 'node:perf_hooks';
 import { messageOf } from '../core/errors.js';
 import { isAlive } from '../reach/proc.js';
-import type { Finding, HeapSnapshotRequest, Holder, Snapshot, SnapshotContext } from '../core/types.js';
+import type { Finding, HeapSnapshotRequest, Snapshot, SnapshotContext } from '../core/types.js';
 import { explain } from '../explain/engine.js';
-import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
+import { takeNodeSnapshot, type HeldBefore } from '../inspect/node-snapshot.js';
 import { takeProcSnapshot } from '../inspect/proc-snapshot.js';
 import { PYTHON_READ_BUDGET_MS, readPythonStacks, withPythonStacks } from '../inspect/python-stacks.js';
 import type { ScriptCatalog } from '../inspect/script-catalog.js';
@@ -27,7 +27,7 @@ export interface LookOptions {
   /** A process that is not Node: read its Python threads and greenlets from inside (--py-stacks). */
   pyStacks?: boolean;
   /** Holders found before the signal, by async id: kept for the resources still open. */
-  holdersBefore?: Map<number, Holder>;
+  holdersBefore?: Map<number, HeldBefore>;
   /** --heap-snapshot: the fallback for holders the walk cannot see. */
   heapSnapshot?: HeapSnapshotRequest;
 }
@@ -64,7 +64,7 @@ async function snapshotOf(reached: Reached, options: LookOptions): Promise<{ sna
     return fromProc(`the inspector did not answer: ${messageOf(error)}; showing what /proc tells`);
   }
   try {
-    const snapshot = await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog, holders: reached.target.reachedBy === 'attach', holdersBefore: options.holdersBefore, heapSnapshot: options.heapSnapshot });
+    const snapshot = await takeNodeSnapshot(client, { pid, busy: options.busy === true, startedAt: options.since, catalog: options.catalog, holders: true, holdersBefore: options.holdersBefore, heapSnapshot: options.heapSnapshot });
     await options.inWindow?.(client);
     return { snapshot };
   } catch (error) {

@@ -8,9 +8,9 @@ import { formatDuration } from '../core/duration.js';
 import { settleWithin } from '../core/time.js';
 import { messageOf } from '../core/errors.js';
 import { performance } from 'node:perf_hooks';
-import type { Finding, Handle, HeapSnapshotRequest, Holder, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
+import type { Finding, Handle, HeapSnapshotRequest, Snapshot, Timeline, TreeReport, UsageSample, Verdict } from '../core/types.js';
 import { explain } from '../explain/engine.js';
-import { takeNodeSnapshot } from '../inspect/node-snapshot.js';
+import { takeNodeSnapshot, type HeldBefore } from '../inspect/node-snapshot.js';
 import { ScriptCatalog } from '../inspect/script-catalog.js';
 import { armTimeline, collectTimeline, parseRecord, type RawTimelineEvent } from '../inspect/timeline-record.js';
 import { runProbe } from '../probe/probe.js';
@@ -78,7 +78,7 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
       const client = await inspector.open();
       hadListener = await listensFor(client, signal);
       await catalog.learn(client).catch(bestEffort('learning the scripts'));
-      if (plan.timeline !== false) armed = await armShutdownTimeline(client, pid, signal.name, catalog, target.reachedBy === 'attach');
+      if (plan.timeline !== false) armed = await armShutdownTimeline(client, pid, signal.name, catalog, true);
     } catch (error) {
       warnings.push(`${messageOf(error)}: the signal's listener is unknown`);
     } finally {
@@ -152,8 +152,8 @@ export async function runShutdownCheck(reached: Reached, plan: ShutdownPlan): Pr
 }
 
 /** The holders found before the signal, by resource: the deadline's snapshot keeps them for what is still open. */
-function holdersByAsyncId(before: Snapshot): Map<number, Holder> {
-  return new Map(before.handles.flatMap((h) => (h.heldBy && h.asyncId !== undefined ? [[h.asyncId, h.heldBy] as const] : [])));
+function holdersByAsyncId(before: Snapshot): Map<number, HeldBefore> {
+  return new Map(before.handles.flatMap((h) => ((h.heldBy || h.inferredOwner) && h.asyncId !== undefined ? [[h.asyncId, { heldBy: h.heldBy, inferredOwner: h.inferredOwner }] as const] : [])));
 }
 
 /** How long a target that began to exit during the deadline's window is given to finish. */
@@ -172,7 +172,7 @@ interface ArmedTimeline {
 /** In the last window before the signal: what is open now, and the recorder armed. */
 async function armShutdownTimeline(client: CdpClient, pid: number, signal: string, catalog: ScriptCatalog, holders: boolean): Promise<ArmedTimeline | undefined> {
   try {
-    // Attach mode: the holders are looked for before the signal too, while the app's handlers still hold them.
+    // The holders are looked for before the signal too, while the app's handlers still hold them.
     const snapshot = await takeNodeSnapshot(client, { pid, busy: false, startedAt: performance.now(), catalog, holders });
     const findings = explain(snapshot);
     const { followed, note } = resourcesToFollow(findings);

@@ -61,6 +61,50 @@ export interface Handle {
   asyncId?: number;
   /** Attach mode: the app's variable from which it is reached (src/inspect/holders.ts). */
   heldBy?: Holder;
+  /** What owns it, read from the live objects between the app's variable and it (src/inspect/owner-inference.ts). */
+  inferredOwner?: InferredOwner;
+}
+
+/**
+ * The outermost library (or Node module) object between the app's variable and a resource that
+ * has a closing method: what the app made and must close (a `grpc.Server` over its HTTP/2
+ * sessions, a `Kysely` over its pg pool).
+ */
+export interface InferredOwner {
+  /** The npm package whose code made it; absent for Node's own objects (see `core`). */
+  package?: PackageRef;
+  /** The Node module whose code made it (http2, dgram, worker_threads, child_process…). */
+  core?: string;
+  /** Its class: `Server`, `Kysely`, `ClientHttp2Session`. */
+  className: string;
+  /** The app's expression that reaches it (`server`, `repository.client`); absent when no JS expression does (a Set's member). */
+  expression?: string;
+  /** The app's variable and the path from it (for words when there is no expression). */
+  variable: string;
+  /** Its closing call, as its prototype chain has it. */
+  close: CloseCall;
+  /** Where the app declares the variable (when no holder path says it). */
+  at?: SourceLocation;
+  /**
+   * Found by elimination, not by a reference: the one open library object of the app that owns
+   * nothing else, for a connection of Node's own fetch (an EventSource over fetch).
+   */
+  likely?: boolean;
+  /** Other open objects of the same package the app holds (a gRPC client's open stream): closed too, first those that cancel. */
+  alsoOpen?: Array<{ variable: string; className: string; close: CloseCall }>;
+}
+
+export interface CloseCall {
+  /** `destroy`, `tryShutdown` */
+  method: string;
+  /** It returns a promise (an async function, or one that builds a Promise). */
+  awaits: boolean;
+  /** It takes a callback (its first parameter is named like one) and returns no promise. */
+  callback: boolean;
+  /** A second call the same object needs after it (generic-pool: `drain()` then `clear()`). */
+  then?: string;
+  /** A harder way the object also offers (`forceShutdown`). */
+  alternative?: string;
 }
 
 /** --heap-snapshot: the explicit fallback for holders the walk cannot see. */

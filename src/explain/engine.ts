@@ -14,6 +14,7 @@ import { clusterWorkerRule } from './rules/cluster-worker.js';
 import { cronRule } from './rules/cron.js';
 import { genericHandles } from './rules/generic.js';
 import { httpServerRule } from './rules/http-server.js';
+import { inferredOwnerRule } from './rules/inferred-owner.js';
 import { ioredisRule } from './rules/ioredis.js';
 import { kafkajsRule } from './rules/kafkajs.js';
 import { knexRule } from './rules/knex.js';
@@ -39,12 +40,21 @@ import { websocketRule } from './rules/websocket.js';
  * claim the same handles, the one that knows more says so with `runsBefore`;
  * test/unit/rules.test.ts holds this list to those claims.
  */
-export const RULES: readonly Rule[] = [
-  busyMainThread, uwsgiWaitForHubRule, pythonThreadsRule, shutdownHelpersRule,
+const FAMILY_RULES: readonly Rule[] = [
   mongodbRule, knexRule, sequelizeRule, bullmqRule, bullRule, ioredisRule, nodeRedisRule, pgRule, mysql2Rule,
   amqpConnectionManagerRule, amqplibRule, kafkajsRule, natsRule, mqttRule,
   nodeCronRule, cronRule, nodeScheduleRule, chokidarRule,
-  socketIoRule, apolloServerRule, nestjsRule, websocketRule, httpServerRule, clusterWorkerRule, genericHandles,
+  socketIoRule, apolloServerRule, nestjsRule, websocketRule, httpServerRule, clusterWorkerRule,
+];
+
+/**
+ * Any library without a family rule is explained from its live objects (inferred-owner), before
+ * the family rules: a wrapper that has no rule (kysely over pg) owns its driver's handles.
+ */
+export const RULES: readonly Rule[] = [
+  busyMainThread, uwsgiWaitForHubRule, pythonThreadsRule, shutdownHelpersRule,
+  inferredOwnerRule(new Set(FAMILY_RULES.flatMap((rule) => rule.packages ?? []))),
+  ...FAMILY_RULES, genericHandles,
 ];
 
 const SEVERITY_ORDER = { blocks: 0, warning: 1, harmless: 2 } as const;

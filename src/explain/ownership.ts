@@ -3,13 +3,14 @@
 import type { Handle, PackageRef, Snapshot, SourceLocation } from '../core/types.js';
 
 /**
- * The npm package a handle belongs to: its owner's (the package whose code holds its
- * callback), else (a callback with no source, such as a promise's resolve) the package whose
- * code created it — only if that is the innermost frame outside Node: deeper frames may be a
- * framework that merely called the app.
+ * The npm package a handle belongs to: the library object the app holds it through (its
+ * inferred owner: a BullMQ Queue over its ioredis connection), else its owner's (the package
+ * whose code holds its callback), else (a callback with no source, such as a promise's
+ * resolve) the package whose code created it — only if that is the innermost frame outside
+ * Node: deeper frames may be a framework that merely called the app.
  */
 export function packageOf(handle: Handle): PackageRef | undefined {
-  return handle.owner?.package ?? handle.createdAt?.[0]?.location?.package;
+  return handle.inferredOwner?.package ?? handle.owner?.package ?? handle.createdAt?.[0]?.location?.package;
 }
 
 /** The handles that belong to one of these npm packages. */

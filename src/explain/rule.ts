@@ -11,6 +11,8 @@ export interface Rule {
   id: string;
   /** Rules that must come after this one in the engine: it claims handles they would also claim. */
   runsBefore?: string[];
+  /** The npm packages it speaks for: a library with none is explained from its live objects (rules/inferred-owner.ts). */
+  packages?: readonly string[];
   explain(handles: Handle[], snapshot: Snapshot): RuleFinding[];
 }
 

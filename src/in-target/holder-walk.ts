@@ -37,6 +37,28 @@ export function appModuleFunctions(maxModules: number): Array<[string, Function]
 }
 
 /**
+ * The app's process listeners (SIGTERM, SIGINT, exit, uncaughtException…): functions written at
+ * a module's top level, so their [[Scopes]] hold that module's variables — the entry module's
+ * too, which exports nothing (no exported function leads into it). Read from _events by
+ * descriptor: no listeners() call, no getter.
+ */
+export function processListenerFunctions(maxFunctions: number): Function[] {
+  const found: Function[] = [];
+  const events = Object.getOwnPropertyDescriptor(process, '_events')?.value;
+  if (events === null || typeof events !== 'object') return found;
+  for (const name of Object.keys(events)) {
+    const held = Object.getOwnPropertyDescriptor(events, name)?.value;
+    for (const listener of Array.isArray(held) ? held : [held]) {
+      if (found.length >= maxFunctions) return found;
+      const inner = typeof listener === 'function' ? Object.getOwnPropertyDescriptor(listener, 'listener')?.value : undefined;
+      const fn = typeof inner === 'function' ? inner : listener;
+      if (typeof fn === 'function' && !found.includes(fn)) found.push(fn);
+    }
+  }
+  return found;
+}
+
+/**
  * The ES modules of the app (outside node_modules): url, namespace (its exports) and one exported
  * function (its [[Scopes]] hold the module's other variables). Called on Node's internal require
  * (found in the closure of node:module's register()): the ESM loader's cache, as Node 20-26 keep
@@ -72,6 +94,78 @@ export function esmAppModules(this: (id: string) => any, maxModules: number): Ar
   return found;
 }
 
+/**
+ * The roots' variables whose values are class instances (not plain objects or arrays), or
+ * functions carrying a closing method of their own (a client made by a factory: postgres.js's
+ * `sql`), as [root index, name, value]: the app's open library objects. #private fields may
+ * hide the way from them to a resource (only the inspector reads those: holders.ts), and one
+ * that reaches no resource the walk can see may still own one (owner-inference.ts).
+ */
+export function classInstancesIn(roots: unknown[], isProxy: (value: unknown) => boolean, max: number): Array<[number, string, unknown]> {
+  const CLOSERS = ['close', 'end', 'quit', 'stop', 'shutdown', 'destroy', 'disconnect', 'terminate'];
+  const found: Array<[number, string, unknown]> = [];
+  const seen = new Set<unknown>();
+  for (let r = 0; r < roots.length; r++) {
+    const scope = roots[r];
+    if (scope === null || typeof scope !== 'object') continue;
+    for (const name of Object.keys(scope)) {
+      if (found.length >= max) return found;
+      const descriptor = Object.getOwnPropertyDescriptor(scope, name);
+      const value = descriptor && 'value' in descriptor ? descriptor.value : undefined;
+      if (value === null || seen.has(value) || isProxy(value)) continue;
+      if (typeof value === 'object' && ArrayBuffer.isView(value)) continue;
+      if (typeof value === 'function') {
+        const closes = CLOSERS.some((key) => { const own = Object.getOwnPropertyDescriptor(value, key); return own !== undefined && typeof own.value === 'function'; });
+        if (!closes) continue;
+      } else if (typeof value !== 'object' || Array.isArray(value)) {
+        continue;
+      } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto === null || proto === Object.prototype) continue;
+      }
+      seen.add(value);
+      found.push([r, name, value]);
+    }
+  }
+  return found;
+}
+
+/** Each open library object handed to the owner inference: its place in the walk's sink. Returns JSON [[root, name, index]]. */
+export function collectInstances(this: { pathObjects?: unknown[] }, instances: Array<[number, string, unknown]>): string {
+  const sink = this.pathObjects ?? (this.pathObjects = []);
+  const placed: Array<[number, string, number]> = [];
+  for (const [root, name, value] of instances) placed.push([root, name, sink.push(value) - 1]);
+  return JSON.stringify(placed);
+}
+
+/**
+ * Whether the inspector may list this object's fields (Runtime.getProperties sends every own
+ * value whole): not an array or a typed array (a Buffer's bytes are its fields), at most 200
+ * own keys, no own string longer than 16 KB. Own descriptors only.
+ */
+export function fieldsAreSmall(this: unknown): boolean {
+  const object = this;
+  if (object === null || (typeof object !== 'object' && typeof object !== 'function') || Array.isArray(object) || ArrayBuffer.isView(object)) return false;
+  const keys = Reflect.ownKeys(object);
+  if (keys.length > 200) return false;
+  for (const key of keys) {
+    const descriptor = Object.getOwnPropertyDescriptor(object, key);
+    if (descriptor && typeof descriptor.value === 'string' && descriptor.value.length > 16 * 1024) return false;
+  }
+  return true;
+}
+
+/** The #private edges the inspector read, as the walk takes them: object → [[#name, value]…]. Arguments come in threes. */
+export function privateEdgeMap(...flat: unknown[]): Map<unknown, Array<[string, unknown]>> {
+  const edges = new Map<unknown, Array<[string, unknown]>>();
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    const list = edges.get(flat[i]) ?? [];
+    list.push([String(flat[i + 1]), flat[i + 2]]);
+    edges.set(flat[i], list);
+  }
+  return edges;
+}
+
 /** util.types.isProxy, for the walk: a Proxy's traps would run app code. */
 export function proxyTest(): (value: unknown) => boolean {
   return require('util').types.isProxy;
@@ -94,10 +188,13 @@ export function listOf(...values: unknown[]): unknown[] {
 
 /**
  * From each root (a scope object: its keys are variable names) to the wanted objects, shortest
- * paths first. Returns JSON: found as [wanted index, root index, path keys], and whether a
- * bound was hit.
+ * paths first. Returns JSON: found as [wanted index, root index, path keys(, path objects)], and
+ * whether a bound was hit. With a `sink`, the objects on each path (the variable's value first,
+ * the resource last) go into it and each path names them by their index there: what owns
+ * the resource is read from them afterwards (owner-facts.ts). A wanted object is a match, not a way on: the
+ * walk never goes through one resource to reach another (a timer list's neighbour).
  */
-export function findHolders(wanted: unknown[], roots: unknown[], isProxy: (value: unknown) => boolean, budgetMs: number, maxVisited: number, maxDepth: number): string {
+export function findHolders(wanted: unknown[], roots: unknown[], isProxy: (value: unknown) => boolean, budgetMs: number, maxVisited: number, maxDepth: number, sink?: unknown[] | null, privateEdges?: Map<unknown, Array<[string, unknown]>> | null): string {
   const started = Date.now();
   const targets = new Map<unknown, number>();
   for (let i = 0; i < wanted.length; i++) {
@@ -113,7 +210,20 @@ export function findHolders(wanted: unknown[], roots: unknown[], isProxy: (value
   const keys: string[] = [];
   const rootOf: number[] = [];
   const depths: number[] = [];
-  const found: Array<[number, number, string[]]> = [];
+  const found: Array<[number, number, string[]] | [number, number, string[], number[]]> = [];
+  const sinkIndex = new Map<unknown, number>();
+  const objectsOf = (at: number): number[] => {
+    const indices: number[] = [];
+    if (!sink) return indices;
+    for (let node = at; node >= 0; node = parents[node]!) {
+      let index = sinkIndex.get(nodes[node]);
+      if (index === undefined) { index = sink.length; sink.push(nodes[node]); sinkIndex.set(nodes[node], index); }
+      indices.push(index);
+    }
+    return indices.reverse();
+  };
+  // Node's timer lists link every timer of one duration to the next: the runtime's links, not the app's.
+  const RUNTIME_LINKS = new Set(['_idlePrev', '_idleNext']);
   const add = (value: unknown, parent: number, key: string, root: number, depth: number) => {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) return;
     seen.add(value);
@@ -151,9 +261,10 @@ export function findHolders(wanted: unknown[], roots: unknown[], isProxy: (value
     const object: any = nodes[at];
     const hit = targets.get(object);
     if (hit !== undefined) {
-      found.push([hit, rootOf[at]!, pathOf(at)]);
+      found.push(sink ? [hit, rootOf[at]!, pathOf(at), objectsOf(at)] : [hit, rootOf[at]!, pathOf(at)]);
       targets.delete(object);
       if (targets.size === 0) break;
+      continue;
     }
     if (depths[at]! >= maxDepth) continue;
     try {
@@ -182,10 +293,12 @@ export function findHolders(wanted: unknown[], roots: unknown[], isProxy: (value
       const limit = Array.isArray(object) ? PER_CONTAINER : PER_OBJECT;
       for (let k = 0; k < own.length && k < limit; k++) {
         const key = own[k]!;
-        if (key === 'prototype' || key === 'constructor') continue;
+        if (key === 'prototype' || key === 'constructor' || RUNTIME_LINKS.has(key as string)) continue;
         const descriptor = Object.getOwnPropertyDescriptor(object, key);
         if (descriptor && 'value' in descriptor) add(descriptor.value, at, keyText(key), root, depth);
       }
+      const hidden = privateEdges ? privateEdges.get(object) : undefined;
+      if (hidden) for (const [key, value] of hidden) add(value, at, key, root, depth);
     } catch {
       // an exotic object that refuses to be read: not followed
     }

@@ -149,7 +149,9 @@ function searchRetainers(heap: Snapshot, wanted: Map<number, number>, scriptUrls
     const type = heap.edges[edge + edgeField.type];
     const nameOrIndex = heap.edges[edge + edgeField.name]!;
     if (type === ELEMENT || type === HIDDEN) return `[${nameOrIndex}]`;
-    return heap.strings[nameOrIndex] ?? '?';
+    const name = heap.strings[nameOrIndex] ?? '?';
+    // V8 names an ephemeron's edge "1 / part of key (Store @61) -> value (MongoClient @17) pair in WeakMap (table @16)".
+    return /-> value .* pair in WeakMap/.test(name) ? '(its WeakMap value)' : name;
   };
 
   const byId = new Map<number, number>();

@@ -11,6 +11,7 @@ import type { CdpClient } from '../reach/cdp-client.js';
 import { HEAP_SNAPSHOT_BUDGET_S, describeEstimate, estimateHeapSnapshot, heapSnapshotHolders } from './heap-holders.js';
 import { WALK_BUDGET_MS, WALK_MAX_OBJECTS, nameHolders, prepareClosureRoots, targetSourceReader, walkArguments, type PreparedRoots } from './holders.js';
 import type { LocationResolver } from './locations.js';
+import { inferOwners } from './owner-inference.js';
 import type { ScriptCatalog } from './script-catalog.js';
 
 /** What the search needs of a collected resource: whether it is ref'd, and its callbacks' places. */
@@ -33,6 +34,8 @@ export interface HolderContext {
   roots: PreparedRoots | undefined;
   resolver: LocationResolver;
   pid: number;
+  /** A script's URL by id (the owners' constructors are located through it). */
+  urlOf: (scriptId: string) => Promise<string>;
 }
 
 /**
@@ -45,6 +48,8 @@ export async function nameHoldersOf(handles: Handle[], context: HolderContext, n
   const readSource = targetSourceReader(context.pid);
   const first = context.walk !== undefined && context.roots ? nameHolders(context.walk, context.roots.roots, resolver, readSource) : undefined;
   for (const [index, holder] of first?.holders ?? []) if (handles[index]) handles[index]!.heldBy = holder;
+  const paths = new Map(first?.paths ?? []);
+  let isProxyId = context.roots?.isProxyId;
   let partial = first?.partial === true;
   const unheld = raw.items.some((item, at) => item.refed && !handles[at]!.heldBy && inLibrary(handles[at]!.owner));
   const appCallbacks = raw.items.flatMap((item, at) => (handles[at]?.owner && !inLibrary(handles[at]!.owner) && item.owners.length > 0 ? [{ at, place: [item.owners[0]!, item.members[0]!] as [number, number] }] : []));
@@ -58,14 +63,24 @@ export async function nameHoldersOf(handles: Handle[], context: HolderContext, n
     });
     const closures = await prepareClosureRoots(client, context.group, context.timeoutMs, functions).catch(bestEffort('opening the app callbacks\' closures', undefined));
     if (closures) {
+      isProxyId ??= closures.isProxyId;
       const again = await client.send('Runtime.callFunctionOn', {
-        functionDeclaration: `function (roots, isProxy, budgetMs, maxVisited, maxDepth) { return (${findHolders.toString()})(this.resources, roots, isProxy, budgetMs, maxVisited, maxDepth); }`,
+        functionDeclaration: `function (roots, isProxy, budgetMs, maxVisited, maxDepth, privateEdges) { return (${findHolders.toString()})(this.resources, roots, isProxy, budgetMs, maxVisited, maxDepth, this.pathObjects ??= [], privateEdges); }`,
         objectId: context.collectedId, arguments: walkArguments(closures), returnByValue: true,
       }, context.timeoutMs);
       const second = typeof again.result.value === 'string' ? nameHolders(again.result.value, closures.roots, resolver, readSource) : undefined;
-      for (const [index, holder] of second?.holders ?? []) if (handles[index] && !handles[index]!.heldBy) handles[index]!.heldBy = holder;
+      for (const [index, holder] of second?.holders ?? []) {
+        if (!handles[index] || handles[index]!.heldBy) continue;
+        handles[index]!.heldBy = holder;
+        const path = second!.paths.get(index);
+        if (path) paths.set(index, path);
+      }
       partial ||= second?.partial === true;
     }
+  }
+  if (context.collectedId && isProxyId) {
+    await inferOwners(handles, paths, { client, group: context.group, timeoutMs: context.timeoutMs, collectedId: context.collectedId, isProxyId, urlOf: context.urlOf, resolver, roots: context.roots, readSource })
+      .catch(bestEffort('reading what owns the held resources'));
   }
   if (partial) notes.push(`the search for the app variables that hold library resources stopped at its bound (${WALK_BUDGET_MS} ms or ${WALK_MAX_OBJECTS.toLocaleString('en-US')} objects): some holders may be missing`);
 }

@@ -5,12 +5,13 @@
 // what it found: the variable, the line that declares it, the path to the resource.
 import { bestEffort } from '../core/debug.js';
 import type { Holder, SourceLocation } from '../core/types.js';
-import { appModuleFunctions, esmAppModules, findHolders, listOf, proxyTest } from '../in-target/holder-walk.js';
+import { appModuleFunctions, classInstancesIn, esmAppModules, fieldsAreSmall, findHolders, listOf, privateEdgeMap, processListenerFunctions, proxyTest } from '../in-target/holder-walk.js';
 import type { CdpClient } from '../reach/cdp-client.js';
 import type { RemoteObject } from '../reach/cdp-protocol.js';
 import { referenceInTarget } from '../reach/in-target-call.js';
 import { readTargetFile } from '../reach/target-files.js';
 import type { LocationResolver } from './locations.js';
+import { internalProperties } from './scopes.js';
 
 /** Bounds of the walk inside the target (../shared/DESIGN.md: ~250 ms, longest stall measured 42-181 ms). */
 export const WALK_BUDGET_MS = 250;
@@ -38,30 +39,36 @@ export interface PreparedRoots {
   arrayId: string;
   isProxyId: string;
   roots: HolderRoot[];
+  /** A Map in the target: the #private fields the inspector read (object → [[#name, value]]), for the walk. */
+  edgesId?: string;
 }
 
 /** The walk's arguments for Runtime.callFunctionOn: roots, isProxy, then its bounds. */
 export function walkArguments(prepared: PreparedRoots | undefined): Array<{ objectId: string } | { value: unknown }> {
-  if (!prepared) return [{ value: null }, { value: null }, { value: 0 }, { value: 0 }, { value: 0 }];
-  return [{ objectId: prepared.arrayId }, { objectId: prepared.isProxyId }, { value: WALK_BUDGET_MS }, { value: WALK_MAX_OBJECTS }, { value: WALK_MAX_DEPTH }];
+  if (!prepared) return [{ value: null }, { value: null }, { value: 0 }, { value: 0 }, { value: 0 }, { value: null }];
+  return [{ objectId: prepared.arrayId }, { objectId: prepared.isProxyId }, { value: WALK_BUDGET_MS }, { value: WALK_MAX_OBJECTS }, { value: WALK_MAX_DEPTH },
+    prepared.edgesId ? { objectId: prepared.edgesId } : { value: null }];
 }
 
 /** The source of the collector's call with the walk after it, in the same call. */
 export function withWalk(collector: Function): string {
-  return `function (timerListMap, timersBinding, creationKey, watchdogKey, libuvViewMax, chunkSize, describedMax, roots, isProxy, budgetMs, maxVisited, maxDepth) {
+  return `function (timerListMap, timersBinding, creationKey, watchdogKey, libuvViewMax, chunkSize, describedMax, roots, isProxy, budgetMs, maxVisited, maxDepth, privateEdges) {
   const collected = (${collector.toString()}).call(this, timerListMap, timersBinding, creationKey, watchdogKey, libuvViewMax, chunkSize, describedMax);
-  collected.holders = roots ? (${findHolders.toString()})(collected.resources, roots, isProxy, budgetMs, maxVisited, maxDepth) : null;
+  collected.pathObjects = [];
+  collected.holders = roots ? (${findHolders.toString()})(collected.resources, roots, isProxy, budgetMs, maxVisited, maxDepth, collected.pathObjects, privateEdges) : null;
   return collected;
 }`;
 }
 
 /**
  * Each app module's scope, as an array in the target: CommonJS modules through require.cache,
- * ES modules through the ESM loader (their exports, and the scope of an exported function);
- * undefined when there is none.
+ * ES modules through the ESM loader (their exports, and the scope of an exported function),
+ * and the scopes around the app's process listeners (an entry module exports nothing: its
+ * SIGTERM handler's scopes are the way in); undefined when there is none.
  */
-export async function prepareModuleRoots(client: CdpClient, group: string, timeoutMs: number, notes: string[] = []): Promise<PreparedRoots | undefined> {
+export async function prepareModuleRoots(client: CdpClient, group: string, timeoutMs: number, urlOf: (scriptId: string) => Promise<string>, notes: string[] = []): Promise<PreparedRoots | undefined> {
   const found: Array<{ root: HolderRoot; scopeId: string }> = [];
+  const listeners = await listenerRoots(client, group, timeoutMs, urlOf).catch(bestEffort('opening the process listeners\' scopes', []));
   const list = await referenceInTarget(client, appModuleFunctions, [MAX_MODULES], group, timeoutMs);
   for (const [file, fn] of await tuplesOf(client, list.objectId, timeoutMs)) {
     const scope = typeof file?.value === 'string' && fn?.objectId ? await moduleScopeOf(client, fn.objectId, timeoutMs) : undefined;
@@ -70,6 +77,7 @@ export async function prepareModuleRoots(client: CdpClient, group: string, timeo
   const esm = await esmRoots(client, group, timeoutMs).catch(bestEffort('finding the ES modules', undefined));
   if (esm) found.push(...esm);
   else notes.push('the ES modules of the app could not be listed on this Node version: only CommonJS modules and callbacks are searched for holders');
+  found.push(...listeners);
   return found.length === 0 ? undefined : packRoots(client, group, timeoutMs, found);
 }
 
@@ -97,6 +105,39 @@ async function esmRoots(client: CdpClient, group: string, timeoutMs: number): Pr
   return found;
 }
 
+/** Process listeners past this many are not opened. */
+const MAX_LISTENERS = 50;
+
+/** The scopes around each of the app's process listeners (outside node_modules and Node). */
+async function listenerRoots(client: CdpClient, group: string, timeoutMs: number, urlOf: (scriptId: string) => Promise<string>): Promise<Array<{ root: HolderRoot; scopeId: string }>> {
+  const list = await referenceInTarget(client, processListenerFunctions, [MAX_LISTENERS], group, timeoutMs);
+  const entries = list.objectId ? await client.send('Runtime.getProperties', { objectId: list.objectId, ownProperties: true }, timeoutMs) : undefined;
+  const found: Array<{ root: HolderRoot; scopeId: string }> = [];
+  for (const entry of entries?.result ?? []) {
+    if (!/^\d+$/.test(entry.name) || !entry.value?.objectId) continue;
+    const position = (await internalProperties(client, entry.value.objectId, timeoutMs)).get('[[FunctionLocation]]')?.value as { scriptId: string; lineNumber: number } | undefined;
+    const url = position ? await urlOf(position.scriptId) : '';
+    if (!url || url.startsWith('node:') || url.includes('/node_modules/')) continue;
+    found.push(...outerScopes(await scopesOf(client, entry.value.objectId, timeoutMs), url, position!.lineNumber + 1));
+  }
+  return found;
+}
+
+/**
+ * A function's scopes that are the app's variables: its module's (an ES module's Module scope,
+ * a CommonJS module wrapper's outermost Closure) and the named closures around it.
+ */
+function outerScopes(scopes: Array<{ kind: string; objectId: string }>, url: string, line: number): Array<{ root: HolderRoot; scopeId: string }> {
+  const closures = scopes.filter((s) => s.kind === 'Closure' || s.kind.startsWith('Closure ('));
+  const moduleScope = scopes.find((s) => s.kind === 'Module') ?? closures.at(-1);
+  const found: Array<{ root: HolderRoot; scopeId: string }> = moduleScope ? [{ root: { file: url, scope: 'module' }, scopeId: moduleScope.objectId }] : [];
+  for (const scope of closures) {
+    const named = /^Closure \((.+)\)$/.exec(scope.kind);
+    if (named && scope !== moduleScope) found.push({ root: { file: url, scope: 'closure', closureOf: named[1], line }, scopeId: scope.objectId });
+  }
+  return found;
+}
+
 /** The elements of an array of arrays in the target, each as its RemoteObjects. */
 async function tuplesOf(client: CdpClient, arrayId: string | undefined, timeoutMs: number): Promise<Array<Array<RemoteObject | undefined>>> {
   if (!arrayId) return [];
@@ -115,10 +156,10 @@ export async function prepareClosureRoots(
 ): Promise<PreparedRoots | undefined> {
   const found: Array<{ root: HolderRoot; scopeId: string }> = [];
   for (const fn of functions) {
-    // "Closure (usersHandler)": the factory's variables; the module's own scope ("Closure") was the first walk's.
-    for (const scope of await scopesOf(client, fn.objectId, timeoutMs)) {
-      const named = /^Closure \((.+)\)$/.exec(scope.kind);
-      if (named) found.push({ root: { file: fn.location.url, scope: 'closure', closureOf: named[1], line: fn.location.line, via: fn.location }, scopeId: scope.objectId });
+    // "Closure (usersHandler)": the factory's variables; and the module's own scope (an entry
+    // module that exports nothing was not among the first walk's roots).
+    for (const { root, scopeId } of outerScopes(await scopesOf(client, fn.objectId, timeoutMs), fn.location.url, fn.location.line)) {
+      found.push({ root: root.scope === 'closure' ? { ...root, via: fn.location } : root, scopeId });
     }
   }
   return found.length === 0 ? undefined : packRoots(client, group, timeoutMs, found);
@@ -131,7 +172,67 @@ async function packRoots(client: CdpClient, group: string, timeoutMs: number, fo
   }, timeoutMs);
   const isProxy = await referenceInTarget(client, proxyTest, [], group, timeoutMs).catch(bestEffort('finding util.types.isProxy', undefined));
   if (!array.result.objectId || !isProxy?.objectId) return undefined;
-  return { arrayId: array.result.objectId, isProxyId: isProxy.objectId, roots: found.map((f) => f.root) };
+  const edgesId = await followPrivateFields(client, group, timeoutMs, array.result.objectId, isProxy.objectId).catch(bestEffort('reading #private fields', undefined));
+  return { arrayId: array.result.objectId, isProxyId: isProxy.objectId, roots: found.map((f) => f.root), edgesId };
+}
+
+/** Bounds of the #private reading: objects asked about, and how far from a root variable. */
+const PRIVATE_MAX_OBJECTS = 80;
+const PRIVATE_MAX_DEPTH = 8;
+const PRIVATE_PUBLIC_CHILDREN = 30;
+
+/**
+ * #private fields (kysely, pg-boss, eventsource keep their driver there) are invisible to code
+ * in the target; the inspector reads them. From the roots' class instances, each object's
+ * private fields are read, and the objects reached through one are read in turn (their private
+ * fields, and the private fields of their own public objects: a private `#props` holding
+ * `{ executor }`, whose `#connectionProvider`…), level by level, bounded. The edges found go back into the target as a Map the walk follows.
+ */
+async function followPrivateFields(client: CdpClient, group: string, timeoutMs: number, rootsId: string, isProxyId: string): Promise<string | undefined> {
+  const instances = await client.send('Runtime.callFunctionOn', {
+    functionDeclaration: `function (roots, isProxy, max) { return (${classInstancesIn.toString()})(roots, isProxy, max).map((found) => found[2]); }`, objectId: rootsId,
+    arguments: [{ objectId: rootsId }, { objectId: isProxyId }, { value: PRIVATE_MAX_OBJECTS }], objectGroup: group,
+  }, timeoutMs);
+  const listed = instances.result.objectId ? await client.send('Runtime.getProperties', { objectId: instances.result.objectId, ownProperties: true }, timeoutMs) : undefined;
+  let level: Array<{ objectId: string; viaPrivate: boolean }> = (listed?.result ?? []).flatMap((p) => (/^\d+$/.test(p.name) && p.value?.objectId ? [{ objectId: p.value.objectId, viaPrivate: false }] : []));
+  const edges: Array<{ objectId: string } | { value: string }> = [];
+  let asked = 0;
+  for (let depth = 0; depth < PRIVATE_MAX_DEPTH && level.length > 0 && asked < PRIVATE_MAX_OBJECTS; depth++) {
+    const batch = level.slice(0, PRIVATE_MAX_OBJECTS - asked);
+    asked += batch.length;
+    // Asked of the target first: the inspector's answer carries every own value whole.
+    const answers = await Promise.all(batch.map(async (item) => {
+      const small = await client.send('Runtime.callFunctionOn', { functionDeclaration: fieldsAreSmall.toString(), objectId: item.objectId, returnByValue: true }, timeoutMs);
+      if (small.result.value !== true) return undefined;
+      return client.send('Runtime.getProperties', { objectId: item.objectId, ownProperties: true }, timeoutMs);
+    }).map((answer) => answer.catch(bestEffort('reading an object\'s fields', undefined))));
+    const next: typeof level = [];
+    answers.forEach((answer, at) => {
+      const from = batch[at]!;
+      // The protocol has them (V8's privateProperties); Node's typings do not yet.
+      for (const field of (answer as { privateProperties?: Array<{ name: string; value?: RemoteObject }> } | undefined)?.privateProperties ?? []) {
+        const value = field.value?.objectId && field.value.type === 'object' && field.value.subtype !== 'proxy' ? field.value.objectId : undefined;
+        if (!value) continue;
+        edges.push({ objectId: from.objectId }, { value: field.name.slice(0, 100) }, { objectId: value });
+        next.push({ objectId: value, viaPrivate: true });
+      }
+      if (!from.viaPrivate) return;
+      let children = 0;
+      for (const field of answer?.result ?? []) {
+        if (children >= PRIVATE_PUBLIC_CHILDREN) break;
+        const value = field.value;
+        if (value?.objectId && value.type === 'object' && value.subtype === undefined) {
+          // Their own public objects are the walk's to follow: only their #private fields are asked.
+          next.push({ objectId: value.objectId, viaPrivate: false });
+          children += 1;
+        }
+      }
+    });
+    level = next;
+  }
+  if (edges.length === 0) return undefined;
+  const map = await client.send('Runtime.callFunctionOn', { functionDeclaration: privateEdgeMap.toString(), objectId: rootsId, arguments: edges, objectGroup: group }, timeoutMs);
+  return map.result.objectId;
 }
 
 async function scopesOf(client: CdpClient, functionId: string, timeoutMs: number): Promise<Array<{ kind: string; objectId: string }>> {
@@ -148,9 +249,17 @@ async function moduleScopeOf(client: CdpClient, functionId: string, timeoutMs: n
   return closures.at(-1)?.objectId;
 }
 
+/** The way from an app variable to one resource: the keys, and the objects on it (indices into the walk's sink). */
+export interface HolderPath {
+  keys: string[];
+  objects: number[];
+}
+
 export interface WalkResult {
   /** Resource index (the collector's item) → its holder. */
   holders: Map<number, Holder>;
+  /** Resource index → the way to it (keys, and the objects on it in the walk's sink). */
+  paths: Map<number, HolderPath>;
   partial: boolean;
   visited: number;
   ms: number;
@@ -165,28 +274,35 @@ export function nameHolders(json: string, roots: readonly HolderRoot[], resolver
     return undefined;
   }
   const holders = new Map<number, Holder>();
+  const paths = new Map<number, HolderPath>();
   for (const entry of Array.isArray(parsed.found) ? parsed.found : []) {
     if (!Array.isArray(entry)) continue;
-    const [index, rootIndex, path] = entry as [unknown, unknown, unknown];
+    const [index, rootIndex, path, objects] = entry as [unknown, unknown, unknown, unknown];
     const root = typeof rootIndex === 'number' ? roots[rootIndex] : undefined;
     if (typeof index !== 'number' || !root || !Array.isArray(path) || path.length === 0 || !path.every((k) => typeof k === 'string')) continue;
     const variable = String(path[0]).slice(0, 200);
-    const line = declaringLine(readSource(root.file), variable, root.line) ?? root.line ?? 1;
-    const location = resolver.resolve(root.file, line - 1, 0, root.closureOf);
-    holders.set(index, {
-      variable,
-      path: describePath(path as string[]),
-      location,
-      scope: root.scope,
-      ...(root.closureOf ? { closureOf: root.closureOf } : {}),
-      ...(root.via ? { via: root.via } : {}),
-    });
+    holders.set(index, { ...holderOf(root, variable, resolver, readSource), path: describePath(path as string[]) });
+    if (Array.isArray(objects) && objects.every((o) => Number.isInteger(o) && o >= 0)) paths.set(index, { keys: (path as string[]).map((k) => k.slice(0, 200)), objects: objects as number[] });
   }
   return {
     holders,
+    paths,
     partial: parsed.partial === true,
     visited: typeof parsed.visited === 'number' ? parsed.visited : 0,
     ms: typeof parsed.ms === 'number' ? parsed.ms : 0,
+  };
+}
+
+/** An app variable of a root as a holder: its declaring line read from the target's file. */
+export function holderOf(root: HolderRoot, variable: string, resolver: LocationResolver, readSource: (file: string) => string | undefined): Holder {
+  const line = declaringLine(readSource(root.file), variable, root.line) ?? root.line ?? 1;
+  return {
+    variable,
+    path: variable,
+    location: resolver.resolve(root.file, line - 1, 0, root.closureOf),
+    scope: root.scope,
+    ...(root.closureOf ? { closureOf: root.closureOf } : {}),
+    ...(root.via ? { via: root.via } : {}),
   };
 }
 

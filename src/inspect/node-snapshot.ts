@@ -32,6 +32,9 @@ const LIBUV_VIEW_MAX = 5000;
 /** Short: a target that stops answering must not stall the report. */
 const CALL_TIMEOUT_MS = 3000;
 
+/** What an earlier snapshot knew of a resource's holder. */
+export type HeldBefore = Pick<Handle, 'heldBy' | 'inferredOwner'>;
+
 export interface NodeSnapshotOptions {
   pid: number;
   /** Script URLs learnt in an earlier window (before the signal): the debugger is turned on only for scripts it lacks. */
@@ -41,8 +44,8 @@ export interface NodeSnapshotOptions {
   startedAt: number;
   /** Attach mode: walk from the app's scopes to the resources, to name the variable that holds each library culprit. */
   holders?: boolean;
-  /** Holders an earlier snapshot found (before the signal), by async id: for resources this walk no longer reaches. */
-  holdersBefore?: Map<number, Holder>;
+  /** Holders (and owners) an earlier snapshot found (before the signal), by async id: for resources this walk no longer reaches. */
+  holdersBefore?: Map<number, HeldBefore>;
   /** --heap-snapshot: for library resources the walk did not reach. */
   heapSnapshot?: HeapSnapshotRequest;
 }
@@ -66,7 +69,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     if (!timers) notes.push('timers could not be listed on this Node version: timer callbacks are not shown');
     // RELOAD_DOCTOR_NO_HOLDERS=1: the baseline of bench/holders.bench.mjs (and a way out, should the walk ever misbehave).
     const holders = options.holders === true && process.env.RELOAD_DOCTOR_NO_HOLDERS !== '1';
-    const roots = holders ? await prepareModuleRoots(client, GROUP, CALL_TIMEOUT_MS, notes).catch(bestEffort('finding the app modules\' scopes', undefined)) : undefined;
+    const roots = holders ? await prepareModuleRoots(client, GROUP, CALL_TIMEOUT_MS, urlOf, notes).catch(bestEffort('finding the app modules\' scopes', undefined)) : undefined;
     const { raw, groupsId, collectedId, walk } = await runCollector(client, timers, roots);
     const rootPrefix = `/proc/${options.pid}/root`;
     const sourceMaps = new SourceMaps((url) => catalog.sourceMapUrls.get(url), rootPrefix);
@@ -77,14 +80,15 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
     if (raw.libuvSkipped) notes.push(`with ${raw.items.length.toLocaleString('en-US')} resources libuv's own view was left out (it costs the target a whole diagnostic report): unref'd handles are not listed, and an idle socket counts as keeping the loop alive`);
     const workers = await workersListed;
     const handles = [...buildHandles(raw, owners, resolver), ...workers.map((w) => workerHandle(w, raw))];
-    if (holders) await nameHoldersOf(handles, { client, group: GROUP, timeoutMs: CALL_TIMEOUT_MS, raw, groupsId, collectedId, walk, roots, resolver, pid: options.pid }, notes);
+    if (holders) await nameHoldersOf(handles, { client, group: GROUP, timeoutMs: CALL_TIMEOUT_MS, raw, groupsId, collectedId, walk, roots, resolver, pid: options.pid, urlOf }, notes);
     if (holders && options.heapSnapshot && collectedId) {
       await (debuggerOn ??= catalog.enable(client)); // script URLs for the closures the snapshot names
       await heapSnapshotFallback(handles, { client, group: GROUP, timeoutMs: CALL_TIMEOUT_MS, raw, collectedId, catalog, resolver, pid: options.pid, request: options.heapSnapshot }, notes);
     }
     for (const handle of handles) {
       const before = handle.heldBy || handle.asyncId === undefined ? undefined : options.holdersBefore?.get(handle.asyncId);
-      if (before) handle.heldBy = before;
+      if (before?.heldBy) handle.heldBy = before.heldBy;
+      if (before?.inferredOwner && !handle.inferredOwner) handle.inferredOwner = before.inferredOwner;
     }
     if (raw.creationStacks) await linkLibrariesToApp(client, handles, resolver);
     const fixedStack = busyStack?.map((frame) => ({
@@ -394,7 +398,8 @@ function labelFor(item: RawItem): string {
     case 'child-process':
       return `ProcessWrap (pid ${d.pid}: ${d.command})`;
     case 'fs-watcher':
-      return `${d.watcher ?? 'FSWatcher'}`;
+      // fs.watchFile's poller: the API that made it, since nothing else says so.
+      return d.watcher === 'StatWatcher' ? 'StatWatcher (node:fs, fs.watchFile)' : `${d.watcher ?? 'FSWatcher'}`;
     case 'udp-socket':
       return `UDPWrap (${d.local ?? '?'})`;
     case 'request':

@@ -18,6 +18,7 @@ export interface HandleDocument {
   createdAt: StackFrame[] | null;
   notBlockingBecause: string | null;
   heldBy: Handle['heldBy'] | null;
+  inferredOwner: Handle['inferredOwner'] | null;
 }
 
 /** A culprit: what blocks (or may block) the exit, whose it is, where, why and the fix. */
@@ -178,5 +179,6 @@ function plainHandle(handle: Handle): HandleDocument {
     createdAt: handle.createdAt ?? null,
     notBlockingBecause: handle.notBlockingBecause ?? null,
     heldBy: handle.heldBy ?? null,
+    inferredOwner: handle.inferredOwner ?? null,
   };
 }

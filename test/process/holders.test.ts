@@ -67,16 +67,24 @@ describe.each(MAJORS)('Node %s', (major, majorNeed, node) => {
 });
 
 describe('--heap-snapshot: the fallback for what the walk cannot see', () => {
-  it('a client in a #private field: the walk finds no holder, the heap snapshot finds `store`; the estimate is printed first', async () => {
+  it('a client in a #private field: the walk reads #private fields through the inspector and finds `store`, with no snapshot', async () => {
     const app = await startFixture('holders/private-field.cjs', await envFor({ id: 'mongodb' }));
+    const plain = await runCli(['handles', String(app.pid), '--json']);
+    const finding = plain.json.findings.find((f: any) => f.id.startsWith('mongodb'));
+    expect(finding.heldBy).toMatchObject({ variable: 'store', how: 'held by', scope: 'module', location: { file: 'fixtures/holders/private-field.cjs', line: blamedLine('holders/private-field.cjs', 'holder') } });
+    expect(finding.heldBy.path).toMatch(/^store\.#client\./);
+  });
+
+  it('a client kept as a WeakMap value: the walk finds no holder, the heap snapshot finds `store`; the estimate is printed first', async () => {
+    const app = await startFixture('holders/weakmap-field.cjs', await envFor({ id: 'mongodb' }));
     const plain = await runCli(['handles', String(app.pid), '--json']);
     expect(plain.json.findings.find((f: any) => f.id.startsWith('mongodb')).heldBy).toBeNull();
     const result = await runCli(['handles', String(app.pid), '--heap-snapshot', '--json']);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^reload-doctor: a heap snapshot of \d+ MB of heap freezes the target for about [\d.]+ s and may take up to \d+ MB more memory$/m);
     const finding = result.json.findings.find((f: any) => f.id.startsWith('mongodb'));
-    expect(finding.heldBy).toMatchObject({ variable: 'store', how: 'held by', scope: 'module', location: { file: 'fixtures/holders/private-field.cjs', line: blamedLine('holders/private-field.cjs', 'holder') } });
-    expect(finding.heldBy.path).toMatch(/^store\.#client\./);
+    expect(finding.heldBy).toMatchObject({ variable: 'store', how: 'held by', scope: 'module', location: { file: 'fixtures/holders/weakmap-field.cjs', line: blamedLine('holders/weakmap-field.cjs', 'holder') } });
+    expect(finding.heldBy.path).toMatch(/^store\.\(its WeakMap value\)\./);
     expect(result.json.snapshot.notes.join('\n')).toMatch(/--heap-snapshot: the target was frozen .* for the snapshot/);
   });
 

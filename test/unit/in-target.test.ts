@@ -16,6 +16,7 @@ import * as collectHandles from '../../src/in-target/collect-handles.js';
 import * as creationHook from '../../src/in-target/creation-hook.js';
 import * as holderWalk from '../../src/in-target/holder-walk.js';
 import * as inspectorWindow from '../../src/in-target/inspector-window.js';
+import * as ownerFacts from '../../src/in-target/owner-facts.js';
 import * as processFacts from '../../src/in-target/process-facts.js';
 import * as promiseHookLists from '../../src/in-target/promise-hook-lists.js';
 import * as poolStates from '../../src/in-target/pool-states.js';
@@ -28,7 +29,7 @@ function rebuild<F extends (...args: any[]) => unknown>(fn: F): { fn: F; context
   return { fn: vm.runInContext(`(${fn.toString()})`, context) as F, context };
 }
 
-const modules = { collectHandles, creationHook, holderWalk, inspectorWindow, poolStates, processFacts, promiseHookLists, runPreload, timelineRecorder };
+const modules = { collectHandles, creationHook, holderWalk, inspectorWindow, ownerFacts, poolStates, processFacts, promiseHookLists, runPreload, timelineRecorder };
 const exportedFunctions = Object.values(modules).flatMap((m) => Object.entries(m).filter(([, value]) => typeof value === 'function').map(([name]) => name));
 const rebuilt = new Set<string>();
 
@@ -393,6 +394,81 @@ describe('the holder walk, rebuilt', () => {
     expect(esmAppModules.call(() => ({ getOrInitializeCascadedLoader: () => ({}) }), 10)).toBeNull();
     expect(esmAppModules.call(() => { throw new Error('no such module'); }, 10)).toBeNull();
     rebuilt.add('esmAppModules');
+  });
+});
+
+describe('the owner inference, rebuilt', () => {
+  it('findHolders with a sink: the objects on each path (the resource last), #private edges followed, a resource never a way to another', () => {
+    const { fn: findHolders } = rebuild(holderWalk.findHolders);
+    const socket = { fd: 3 };
+    const other = { fd: 4 };
+    const hidden = { pool: { socket: other } };
+    const client = { pool: { conns: [socket] } };
+    // A timer list links one resource to the next: the walk must not credit `first`'s holder with the second.
+    const first = { _idleNext: other };
+    const owner = { secret: true };
+    const sink: unknown[] = [];
+    const result = JSON.parse(findHolders([socket, other, first], [{ client, first, owner }], () => false, 1000, 10_000, 14, sink, new Map([[owner, [['#driver', hidden]]]])));
+    const bySocket = result.found.find((f: any) => f[0] === 0);
+    expect(bySocket.slice(0, 3)).toEqual([0, 0, ['client', 'pool', 'conns', '[0]']]);
+    expect(bySocket[3].map((i: number) => sink[i])).toEqual([client, client.pool, client.pool.conns, socket]);
+    expect(result.found.find((f: any) => f[0] === 1)[2]).toEqual(['owner', '#driver', 'pool', 'socket']);
+  });
+
+  it('describeOwners reads class, constructor and closing methods by descriptor (the nearest definition wins); a getter or a Proxy is never run', () => {
+    const { fn: describeOwners, context } = rebuild(ownerFacts.describeOwners);
+    class Base { close() {} destroy() {} }
+    class Server extends Base { tryShutdown(callback: () => void) { callback(); } forceShutdown() {} override close() {} }
+    let ran = false;
+    Object.defineProperty(Server.prototype, 'end', { get() { ran = true; return () => {}; } });
+    const server = new Server();
+    const made = Object.assign(function sql() {}, { end: () => {} });
+    const proxied = new Proxy(new Server(), { getPrototypeOf() { ran = true; return null; } });
+    const { json, functions } = describeOwners([server, made, vm.runInContext('({ plain: true })', context), proxied], (v: unknown) => utilTypes.isProxy(v), 10);
+    const [[className, ctor, closers], [fnName, fnCtor, fnClosers], [plainName, plainCtor, plainClosers], proxy] = JSON.parse(json);
+    expect([className, functions[ctor]]).toEqual(['Server', Server]);
+    expect(closers.map((c: any) => c[0]).sort()).toEqual(['close', 'destroy', 'forceShutdown', 'tryShutdown']);
+    expect(functions[closers.find((c: any) => c[0] === 'close')[1]]).toBe(Server.prototype.close);
+    expect(closers.find((c: any) => c[0] === 'tryShutdown')[2]).toBe(1);
+    expect([fnName, functions[fnCtor], fnClosers.map((c: any) => c[0])]).toEqual(['', made, ['end']]);
+    expect([plainName, plainCtor, plainClosers]).toEqual(['', -1, []]);
+    expect(proxy).toEqual(['', -1, []]);
+    expect(ran).toBe(false);
+    rebuilt.add('describeOwners');
+  });
+
+  it('processListenerFunctions lists the process listeners from _events (a once() wrapper unwrapped); classInstancesIn and collectInstances list the open library objects; privateEdgeMap builds the walk\'s edges', () => {
+    const onTerm = () => {};
+    const onExit = () => {};
+    process.on('SIGUSR2', onTerm);
+    process.once('SIGUSR2', onExit);
+    try {
+      const listed = rebuild(holderWalk.processListenerFunctions).fn(100);
+      expect(listed).toContain(onTerm);
+      expect(listed).toContain(onExit);
+    } finally {
+      process.off('SIGUSR2', onTerm);
+      process.off('SIGUSR2', onExit);
+    }
+    class Client { close() {} }
+    const client = new Client();
+    const sql = Object.assign(() => {}, { end: () => {} });
+    const { fn: classInstancesIn, context } = rebuild(holderWalk.classInstancesIn);
+    // A plain object of the target's own realm (the function runs in the target's).
+    const plain = vm.runInContext('({ a: 1 })', context);
+    const found = classInstancesIn([{ client, sql, plain, list: [client], helper: () => {} }], () => false, 10);
+    expect(found).toEqual([[0, 'client', client], [0, 'sql', sql]]);
+    const holder: { pathObjects?: unknown[] } = { pathObjects: ['x'] };
+    expect(JSON.parse(rebuild(holderWalk.collectInstances).fn.call(holder, found))).toEqual([[0, 'client', 1], [0, 'sql', 2]]);
+    expect(holder.pathObjects).toEqual(['x', client, sql]);
+    const edges = rebuild(holderWalk.privateEdgeMap).fn(client, '#pool', sql, client, '#timer', 1);
+    expect(edges.get(client)).toEqual([['#pool', sql], ['#timer', 1]]);
+    const { fn: fieldsAreSmall } = rebuild(holderWalk.fieldsAreSmall);
+    expect(fieldsAreSmall.call(client)).toBe(true);
+    expect(fieldsAreSmall.call(Buffer.alloc(1024))).toBe(false);
+    expect(fieldsAreSmall.call({ page: 'x'.repeat(20_000) })).toBe(false);
+    expect(fieldsAreSmall.call(Object.fromEntries([...Array(300).keys()].map((i) => [`k${i}`, i])))).toBe(false);
+    rebuilt.add('processListenerFunctions').add('classInstancesIn').add('collectInstances').add('privateEdgeMap').add('fieldsAreSmall');
   });
 });
 

@@ -9,6 +9,7 @@ import type { Rule, RuleFinding } from '../rule.js';
 export const bullmqRule: Rule = {
   id: 'bullmq',
   runsBefore: ['ioredis'],
+  packages: ['bullmq'],
   explain(handles): RuleFinding[] {
     const own = ownedBy(handles, ['bullmq']);
     if (own.length === 0) return [];

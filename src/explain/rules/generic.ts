@@ -1,6 +1,7 @@
 // The fallback: one finding per (owner, kind) with Node-level advice for that kind of handle.
 import { packageLabel } from '../../core/format.js';
 import type { Handle, HandleKind, Snapshot } from '../../core/types.js';
+import { closeCallText } from '../close-call.js';
 import { bestLocation, packageOf } from '../ownership.js';
 import type { Rule, RuleFinding } from '../rule.js';
 
@@ -39,6 +40,7 @@ function adviceFor(handle: Handle, snapshot: Snapshot): Advice {
     case 'message-port':
       return { why: "a MessagePort with a 'message' listener keeps the loop alive", fix: 'port.close() or port.unref()' };
     case 'fs-watcher':
+      if (d.watcher === 'StatWatcher') return { why: 'fs.watchFile() polls the file with a StatWatcher, which keeps the event loop alive', fix: 'fs.unwatchFile(path) in your shutdown handler (a StatWatcher has no close()), or watcher.unref() on the one fs.watchFile() returned' };
       return { why: 'a file watcher keeps the event loop alive', fix: 'watcher.close() in your shutdown handler' };
     case 'udp-socket':
       return { why: 'a bound UDP socket keeps the event loop alive', fix: 'socket.close() in your shutdown handler' };
@@ -52,6 +54,20 @@ function adviceFor(handle: Handle, snapshot: Snapshot): Advice {
     default:
       return { why: 'a referenced handle keeps the event loop alive', fix: 'close it, or unref() it if it must not hold the process' };
   }
+}
+
+/**
+ * A Node object the app holds (its Worker, ClientHttp2Session, dgram Socket, ChildProcess),
+ * read from the live objects: the advice names it, and its close call is the one its class has.
+ */
+function withNodeOwner(advice: Advice, group: Handle[]): Advice {
+  const owner = group.find((h) => h.inferredOwner?.core)?.inferredOwner;
+  if (!owner) return advice;
+  const what = `${owner.className ? `a ${owner.className}` : 'an object'} of node:${owner.core}`;
+  return {
+    why: `${advice.why} (it is the app's \`${owner.expression ?? owner.variable}\`, ${what})`,
+    fix: `${closeCallText(owner)} in your shutdown handler`,
+  };
 }
 
 const KIND_ORDER: HandleKind[] = ['tcp-server', 'pipe-server', 'tcp-socket', 'child-process', 'worker-thread', 'timer', 'udp-socket', 'fs-watcher', 'message-port', 'pipe', 'stdio', 'tty', 'request', 'other'];
@@ -80,7 +96,7 @@ export const genericHandles: Rule = {
     const findings: RuleFinding[] = [];
     for (const { variant, handles: group } of groups.values()) {
       const first = group[0]!;
-      const advice = adviceFor(first, snapshot);
+      const advice = withNodeOwner(adviceFor(first, snapshot), group);
       findings.push({
         variant,
         title: group.length === 1 ? first.label : `${group.length} × ${first.label}`,

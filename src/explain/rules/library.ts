@@ -34,6 +34,7 @@ export function libraryRule(family: LibraryFamily): Rule {
   return {
     id: family.id,
     runsBefore: family.runsBefore,
+    packages: family.packages,
     explain(handles, snapshot): RuleFinding[] {
       const own = ownedBy(handles, family.packages);
       // Only a family whose own code is at work claims the drivers it may have opened.

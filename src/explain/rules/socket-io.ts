@@ -9,6 +9,7 @@ const PACKAGES = ['socket.io', 'engine.io', 'socket.io-adapter'];
 
 export const socketIoRule: Rule = {
   id: 'socket.io',
+  packages: PACKAGES,
   runsBefore: ['websocket-connections'],
   explain(handles): RuleFinding[] {
     const own = ownedBy(handles, PACKAGES);
