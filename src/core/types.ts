@@ -144,6 +144,8 @@ export interface Snapshot {
   handles: Handle[];
   /** The JS stack of a busy main thread (taken with Debugger.pause). */
   busyStack?: StackFrame[];
+  /** A busy main thread sampled more than once: the frames more than half of the samples passed through (`seen`: in how many), innermost first. */
+  busyCommon?: { frames: Array<StackFrame & { seen: number }>; samples: number };
   /** What the process is part of, for rules that depend on it (a uWSGI worker's master options). */
   context?: SnapshotContext;
   /** OS-level view: always present for non-Node targets and when the inspector fails. */

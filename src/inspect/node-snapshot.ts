@@ -62,7 +62,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
   };
   try {
     if (options.busy) await (debuggerOn ??= catalog.enable(client));
-    const busyStack = options.busy ? await takeBusyStack(client, catalog.urls, notes) : undefined;
+    const busySamples = options.busy ? await takeBusyStacks(client, catalog.urls, notes) : undefined;
     // Asked first: the workers' announcements arrive while the collector runs.
     const workersListed = listWorkers(client, notes);
     const timers = await findTimerInternals(client);
@@ -91,10 +91,13 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
       if (before?.inferredOwner && !handle.inferredOwner) handle.inferredOwner = before.inferredOwner;
     }
     if (raw.creationStacks) await linkLibrariesToApp(client, handles, resolver);
-    const fixedStack = busyStack?.map((frame) => ({
+    const fixFrames = (frames: RawFrame[]) => frames.map((frame) => ({
       functionName: frame.functionName,
       location: frame.url !== undefined ? resolver.resolve(frame.url, frame.line, frame.column, frame.functionName, true) : undefined,
     }));
+    const fixedStack = busySamples ? fixFrames(busySamples[0]!) : undefined;
+    // The frames most samples pass through (a function and its script, wherever in it): what the thread keeps doing.
+    const common = busySamples && busySamples.length > 1 ? framesInMost(busySamples).map(({ frame, seen }) => ({ ...fixFrames([frame])[0]!, seen })) : undefined;
     const loadedPackages = packagesIn(catalog.urls.values(), resolver);
     const pools = await readPoolStates(client, loadedPackages, GROUP, CALL_TIMEOUT_MS);
     return {
@@ -103,6 +106,7 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
       takenAtMs: Math.round(performance.now() - options.startedAt),
       handles,
       busyStack: fixedStack,
+      ...(common ? { busyCommon: { frames: common, samples: busySamples!.length } } : {}),
       context: { ...(raw.clusterWorker ? { clusterWorker: true } : {}), ...(loadedPackages.length > 0 ? { loadedPackages } : {}), ...(pools.length > 0 ? { pools } : {}) },
       notes,
     };
@@ -120,7 +124,48 @@ export async function takeNodeSnapshot(client: CdpClient, options: NodeSnapshotO
   }
 }
 
-interface RawFrame { functionName: string; url?: string; line: number; column: number }
+export interface RawFrame { functionName: string; url?: string; line: number; column: number }
+
+/** Stacks of a spinning main thread: a few samples, so the frame it keeps returning to can be told from where it happened to be. */
+const BUSY_SAMPLES = 5;
+const BUSY_SAMPLE_GAP_MS = 10;
+
+/**
+ * The frames (by function and script) seen in more than half of the samples, innermost first,
+ * with how many samples had each; each at the line most of them were on (a loop's body, not
+ * its head).
+ */
+export function framesInMost(samples: RawFrame[][]): Array<{ frame: RawFrame; seen: number }> {
+  const found = new Map<string, { frames: RawFrame[]; seen: number }>();
+  for (const sample of samples) {
+    const keys = new Set<string>();
+    for (const frame of sample) {
+      const key = `${frame.functionName}\u0000${frame.url ?? ''}`;
+      if (keys.has(key)) continue;
+      keys.add(key);
+      const entry = found.get(key) ?? { frames: [], seen: 0 };
+      entry.seen += 1;
+      entry.frames.push(frame);
+      found.set(key, entry);
+    }
+  }
+  return [...found.values()].filter((entry) => entry.seen * 2 > samples.length).map(({ frames, seen }) => {
+    const count = (line: number) => frames.filter((frame) => frame.line === line).length;
+    const frame = frames.reduce((best, candidate) => (count(candidate.line) > count(best.line) ? candidate : best));
+    return { frame, seen };
+  });
+}
+
+async function takeBusyStacks(client: CdpClient, scripts: Map<string, string>, notes: string[]): Promise<RawFrame[][] | undefined> {
+  const samples: RawFrame[][] = [];
+  for (let i = 0; i < BUSY_SAMPLES; i++) {
+    const sample = await takeBusyStack(client, scripts, i === 0 ? notes : []);
+    if (!sample) break;
+    samples.push(sample);
+    if (i + 1 < BUSY_SAMPLES) await new Promise((resolve) => setTimeout(resolve, BUSY_SAMPLE_GAP_MS));
+  }
+  return samples.length > 0 ? samples : undefined;
+}
 
 async function takeBusyStack(client: CdpClient, scripts: Map<string, string>, notes: string[]): Promise<RawFrame[] | undefined> {
   const paused = new Promise<CallFrame[]>((resolve) => client.once('Debugger.paused', (event) => resolve(event.callFrames ?? [])));
@@ -402,8 +447,11 @@ function labelFor(item: RawItem): string {
       return d.watcher === 'StatWatcher' ? 'StatWatcher (node:fs, fs.watchFile)' : `${d.watcher ?? 'FSWatcher'}`;
     case 'udp-socket':
       return `UDPWrap (${d.local ?? '?'})`;
-    case 'request':
-      return `${d.request ?? 'request'}${d.hostname ? ` (${d.hostname})` : ''}`;
+    case 'request': {
+      // libuv's request names, said in words beside them.
+      const words = REQUEST_WORDS[String(d.request)];
+      return `${d.request ?? 'request'}${words ? ` (${words}${d.hostname ? `: ${d.hostname}` : ''})` : d.hostname ? ` (${d.hostname})` : ''}`;
+    }
     case 'message-port':
       return 'MessagePort';
     default:
@@ -411,6 +459,21 @@ function labelFor(item: RawItem): string {
       return `${d.constructor ?? 'handle'}${d.wrap ? ` (${d.wrap})` : ''}`;
   }
 }
+
+/** What a pending libuv request is doing, for the names Node gives them. */
+const REQUEST_WORDS: Record<string, string> = {
+  FSReqCallback: 'a file system call with a callback, still running',
+  FSReqPromise: 'a file system call of fs/promises, still running',
+  FileHandleCloseReq: 'closing a FileHandle of fs/promises',
+  GetAddrInfoReqWrap: 'a DNS lookup (dns.lookup, getaddrinfo)',
+  GetNameInfoReqWrap: 'a reverse DNS lookup (getnameinfo)',
+  QueryReqWrap: 'a DNS query (dns.resolve)',
+  TCPConnectWrap: 'a TCP connection being opened',
+  PipeConnectWrap: 'a pipe connection being opened',
+  WriteWrap: 'a write still being flushed',
+  ShutdownWrap: 'a stream shutdown (end) still being flushed',
+  SendWrap: 'a UDP send still in flight',
+};
 
 function clean(details: RawItem['details']): Handle['details'] {
   const out: Handle['details'] = {};

@@ -60,7 +60,7 @@ export interface ShutdownDocument {
   timeline: Timeline | null;
   findings: FindingDocument[];
   notBlocking: HandleDocument[];
-  snapshot: { source: Snapshot['source']; takenAtMs: number; busyStack: Snapshot['busyStack'] | null; threads: Snapshot['threads'] | null; python: PythonState | null; notes: string[] } | null;
+  snapshot: { source: Snapshot['source']; takenAtMs: number; busyStack: Snapshot['busyStack'] | null; busyCommon: Snapshot['busyCommon'] | null; threads: Snapshot['threads'] | null; python: PythonState | null; notes: string[] } | null;
   warnings: string[];
   unfinished: string | null;
   /** How many handles were seen, how many of them block, and into how many findings they were grouped. */
@@ -97,7 +97,7 @@ export function toJsonDocument(diagnosis: Diagnosis, toolVersion: string): Shutd
     findings: diagnosis.findings.map(plainFinding),
     notBlocking: snapshot ? snapshot.handles.filter((h) => !h.blocking).map(plainHandle) : [],
     snapshot: snapshot
-      ? { source: snapshot.source, takenAtMs: snapshot.takenAtMs, busyStack: snapshot.busyStack ?? null, threads: snapshot.threads ?? null, python: snapshot.python ?? null, notes: snapshot.notes }
+      ? { source: snapshot.source, takenAtMs: snapshot.takenAtMs, busyStack: snapshot.busyStack ?? null, busyCommon: snapshot.busyCommon ?? null, threads: snapshot.threads ?? null, python: snapshot.python ?? null, notes: snapshot.notes }
       : null,
     warnings: [...diagnosis.warnings],
     unfinished: diagnosis.unfinished ?? null,

@@ -1,8 +1,12 @@
 // `reload-doctor <pid>` against real fixture processes: verdict, exit code, the blamed handle
 // with the fixture's own file and line, the inspector closed afterwards, the target untouched.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/reach/proc.js';
-import { blamedLine, listeningPorts, runCli, startFixture, waitUntilGone } from './helpers.js';
+import { blamedLine, listeningPorts, runCli, startFixture, startProcess, waitUntilGone } from './helpers.js';
 
 const MERCY = '2s';
 
@@ -107,6 +111,36 @@ describe('reload-doctor <pid>', () => {
     expect(busy.location).toMatchObject({ file: 'fixtures/busy-handler.cjs', line: blamedLine('busy-handler.cjs', 'spin') });
     expect(result.json.snapshot.busyStack[0].functionName).toBe('drainQueue');
     expect(await waitUntilGone(app.pid)).toBe(true);
+  });
+
+  it('a handler that retries a failing require() in a loop: named from the samples as module loading, at the app\'s retry line', async () => {
+    // --no-opt: once TurboFan has inlined the loader into the loop, a pause lands only on the
+    // loop's head (V8 pauses at its interrupt checks) and the loader is not seen (README).
+    const app = await startProcess([process.execPath, '--no-opt', 'fixtures/busy-require-retry.cjs']);
+    const result = await runCli([String(app.pid), '--mercy', '3s', '--json', '--kill']);
+    expect(result.code).toBe(1);
+    const busy = result.json.findings.find((f: any) => f.id === 'busy-main-thread');
+    expect(busy.title).toBe('main thread busy in loadPlugin, loading a module again and again');
+    expect(busy.location).toMatchObject({ file: 'fixtures/busy-require-retry.cjs', line: blamedLine('busy-require-retry.cjs', 'retry') });
+    expect(busy.why).toMatch(/inside Node's module loader \(in [345] of 5 samples\), called from fixtures\/busy-require-retry\.cjs:\d+: a require\(\) or import that fails and is retried in a loop/);
+    expect(busy.fix).toMatch(/retry it with a delay/);
+    expect(result.json.snapshot.busyCommon.samples).toBe(5);
+    expect(await waitUntilGone(app.pid)).toBe(true);
+  });
+
+  it('a pending libuv request is said in words: fs.open() of a FIFO nobody writes to (FSReqCallback)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rd-fifo-'));
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const app = await startFixture('fifo-open.cjs', { FIFO: fifo });
+      const result = await runCli([String(app.pid), '--mercy', '1s', '--json']);
+      expect(result.code).toBe(1);
+      const request = result.json.findings.flatMap((f: any) => f.handles).find((h: any) => h.kind === 'request');
+      expect(request.label).toBe('FSReqCallback (a file system call with a callback, still running)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports "not graceful" when there is no SIGTERM listener', async () => {
