@@ -57,13 +57,15 @@ export function mainPackage(handles: Handle[], preferred: string[]): PackageRef 
 
 /**
  * The line to show for a group of handles: the app line that created one (run mode), else
- * the first owner in the app's own code, else the app line that created its creator, else
- * the first owner outside Node itself.
+ * the first owner in the app's own code, else the app line that created its creator, else the
+ * app's variable of its inferred owner (one no holder path reached), else the first owner
+ * outside Node itself.
  */
 export function bestLocation(handles: Handle[]): SourceLocation | undefined {
   return handles.find((h) => h.createdIn && !h.createdInherited)?.createdIn
     ?? handles.find((h) => h.owner && !h.owner.internal && !h.owner.package)?.owner
     ?? handles.find((h) => h.createdIn)?.createdIn
+    ?? handles.find((h) => h.inferredOwner?.at)?.inferredOwner!.at
     ?? handles.find((h) => h.owner && !h.owner.internal)?.owner
     ?? handles.find((h) => h.owner)?.owner;
 }

@@ -17,6 +17,7 @@ export interface ResolverOptions {
 
 export class LocationResolver {
   private readonly packages = new Map<string, PackageRef | undefined>();
+  private readonly dependencies = new Map<string, string[]>();
 
   private readonly rootPrefix: string;
   private readonly sourceMaps?: SourceMaps;
@@ -68,6 +69,36 @@ export class LocationResolver {
     const dir = `${path.slice(0, at + marker.length)}${name}`;
     if (!this.packages.has(dir)) this.packages.set(dir, { name, version: this.readVersion(dir) });
     return this.packages.get(dir);
+  }
+
+  /** The packages the package holding this file depends on (its package.json's dependencies and peerDependencies). */
+  dependenciesOf(url: string): string[] {
+    const path = url.startsWith('file://') ? safeFileUrlToPath(url) : url;
+    const at = path.lastIndexOf('/node_modules/');
+    if (at < 0) return [];
+    const parts = path.slice(at + '/node_modules/'.length).split('/');
+    const name = parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+    const dir = `${path.slice(0, at)}/node_modules/${name}`;
+    if (!this.dependencies.has(dir)) {
+      const manifest = this.readManifest(dir);
+      const listed = (field: unknown) => (field !== null && typeof field === 'object' ? Object.keys(field).filter((key) => typeof key === 'string') : []);
+      this.dependencies.set(dir, manifest ? [...listed(manifest.dependencies), ...listed(manifest.peerDependencies)].slice(0, 500) : []);
+    }
+    return this.dependencies.get(dir)!;
+  }
+
+  private readManifest(dir: string): Record<string, unknown> | undefined {
+    for (const candidate of [`${this.rootPrefix}${dir}/package.json`, `${dir}/package.json`]) {
+      const text = readTargetFile(candidate, 256 * 1024);
+      if (text === undefined) continue;
+      try {
+        const parsed = JSON.parse(text);
+        if (parsed !== null && typeof parsed === 'object') return parsed as Record<string, unknown>;
+      } catch (error) {
+        bestEffort(`reading ${candidate}`)(error);
+      }
+    }
+    return undefined;
   }
 
   private readVersion(dir: string): string | undefined {

@@ -40,8 +40,8 @@ interface Instance { holder: Holder; fact: ObjectFacts; close: CloseCall }
 /** A path object as the target described it, its functions located. */
 export interface ObjectFacts {
   className: string;
-  /** Where its constructor is: an npm package, Node's own module, or the app (neither). */
-  made?: { package?: PackageRef; core?: string };
+  /** Where its constructor is: an npm package (and what it depends on), Node's own module, or the app (neither). */
+  made?: { package?: PackageRef; core?: string; dependencies?: string[] };
   closers: CloserFacts[];
 }
 
@@ -57,8 +57,9 @@ export interface CloserFacts {
 /**
  * Sets `inferredOwner` on each handle whose path passes a library or Node object that can be
  * closed. A library resource no path reaches (a closure holds it: postgres.js's `sql`) is given
- * the app's one open object of the same package; a connection of Node's own fetch, the app's
- * one open library object that owns nothing else (said as "likely"). Each owner also lists the
+ * the app's one open object of the same package, else (said as "likely") the one whose package
+ * depends on the resource's (a BullMQ Queue over ioredis); a connection of Node's own fetch, the
+ * app's one open library object that owns nothing else (also "likely"). Each owner also lists the
  * app's other open objects of its package (a gRPC client's stream, to cancel first).
  */
 export async function inferOwners(handles: Handle[], paths: ReadonlyMap<number, HolderPath>, context: InferenceContext): Promise<void> {
@@ -89,10 +90,15 @@ export async function inferOwners(handles: Handle[], paths: ReadonlyMap<number, 
   for (const handle of handles) {
     if (handle.inferredOwner || handle.heldBy || !handle.blocking) continue;
     const name = handle.owner?.package?.name;
-    const same = name ? idle.filter((i) => i.fact.made?.package?.name === name) : [];
+    if (!name) continue;
+    const same = libraries.filter((i) => i.fact.made?.package?.name === name);
+    // Else the one open object whose package depends on the driver that owns it (a BullMQ Queue over ioredis).
+    const over = same.length === 0 ? libraries.filter((i) => i.fact.made?.dependencies?.includes(name)) : [];
     if (same.length === 1) {
       handle.inferredOwner = ownerFrom(same[0]!);
       handle.heldBy = same[0]!.holder;
+    } else if (over.length === 1) {
+      handle.inferredOwner = { ...ownerFrom(over[0]!), likely: true };
     }
   }
   const strangers = idle.filter((i) => !owning.has(i.fact.made!.package!.name));
@@ -167,7 +173,7 @@ async function readObjectFacts(context: InferenceContext): Promise<ObjectFacts[]
   }));
   return described.map(([className, ctor, closers]) => {
     const at = ctor >= 0 ? located[ctor] : undefined;
-    const made = at ? (at.internal ? { core: coreModuleOf(at.url) } : { package: at.package }) : undefined;
+    const made = at ? (at.internal ? { core: coreModuleOf(at.url) } : { package: at.package, dependencies: at.package ? context.resolver.dependenciesOf(at.url) : undefined }) : undefined;
     return {
       className: String(className),
       made: made && (made.core || made.package) ? made : undefined,

@@ -66,6 +66,19 @@ describe.each(MAJORS)('Node %s', (major, majorNeed, node) => {
   });
 });
 
+describe('owners no path reaches', () => {
+  it('a BullMQ Queue never closed: its ioredis connection is BullMQ\'s (its package depends on ioredis), at the Queue\'s line', async (ctx) => {
+    needs(ctx, 'redis');
+    const app = await startFixture('holders/bullmq-queue.cjs');
+    const result = await runCli(['handles', String(app.pid), '--json']);
+    expect(result.json.findings.map((f: any) => f.id)).not.toContain('ioredis');
+    const finding = result.json.findings.find((f: any) => f.id === 'bullmq');
+    expect(finding.location).toMatchObject({ file: 'fixtures/holders/bullmq-queue.cjs', line: blamedLine('holders/bullmq-queue.cjs', 'holder') });
+    expect(finding.handles[0].inferredOwner).toMatchObject({ package: { name: 'bullmq' }, className: 'Queue', variable: 'reports', likely: true, close: { method: 'close', awaits: true } });
+    expect(finding.fix).toMatch(/queue\.close\(\)/);
+  });
+});
+
 describe('--heap-snapshot: the fallback for what the walk cannot see', () => {
   it('a client in a #private field: the walk reads #private fields through the inspector and finds `store`, with no snapshot', async () => {
     const app = await startFixture('holders/private-field.cjs', await envFor({ id: 'mongodb' }));

@@ -1,6 +1,6 @@
 // The fallback: one finding per (owner, kind) with Node-level advice for that kind of handle.
 import { packageLabel } from '../../core/format.js';
-import type { Handle, HandleKind, Snapshot } from '../../core/types.js';
+import type { Handle, HandleKind, Snapshot, SourceLocation } from '../../core/types.js';
 import { closeCallText } from '../close-call.js';
 import { bestLocation, packageOf } from '../ownership.js';
 import type { Rule, RuleFinding } from '../rule.js';
@@ -60,14 +60,27 @@ function adviceFor(handle: Handle, snapshot: Snapshot): Advice {
  * A Node object the app holds (its Worker, ClientHttp2Session, dgram Socket, ChildProcess),
  * read from the live objects: the advice names it, and its close call is the one its class has.
  */
-function withNodeOwner(advice: Advice, group: Handle[]): Advice {
+function withNodeOwner(advice: Advice, group: Handle[], snapshot: Snapshot): Advice {
   const owner = group.find((h) => h.inferredOwner?.core)?.inferredOwner;
-  if (!owner) return advice;
+  if (!owner || !closingIsTheFix(group[0]!, snapshot)) return advice;
   const what = `${owner.className ? `a ${owner.className}` : 'an object'} of node:${owner.core}`;
   return {
     why: `${advice.why} (it is the app's \`${owner.expression ?? owner.variable}\`, ${what})`,
     fix: `${closeCallText(owner)} in your shutdown handler`,
   };
+}
+
+/** The advice is "close it" (not: a server already closing, a connection a server accepted, a child that is itself stuck). */
+function closingIsTheFix(handle: Handle, snapshot: Snapshot): boolean {
+  if (handle.details.closing || isIncoming(handle)) return false;
+  if (handle.kind === 'child-process') return !snapshot.context?.stuckChildren?.includes(Number(handle.details.pid));
+  return ['tcp-server', 'pipe-server', 'tcp-socket', 'udp-socket', 'worker-thread', 'message-port', 'fs-watcher'].includes(handle.kind);
+}
+
+/** Where the app declares the Node object it holds (a dgram Socket's variable, not its 'message' listener), unless a creation line says more. */
+function nodeOwnerPlace(group: Handle[]): SourceLocation | undefined {
+  if (group.some((h) => h.createdIn && !h.createdInherited)) return undefined;
+  return group.find((h) => h.inferredOwner?.core && h.heldBy)?.heldBy!.location;
 }
 
 const KIND_ORDER: HandleKind[] = ['tcp-server', 'pipe-server', 'tcp-socket', 'child-process', 'worker-thread', 'timer', 'udp-socket', 'fs-watcher', 'message-port', 'pipe', 'stdio', 'tty', 'request', 'other'];
@@ -96,13 +109,13 @@ export const genericHandles: Rule = {
     const findings: RuleFinding[] = [];
     for (const { variant, handles: group } of groups.values()) {
       const first = group[0]!;
-      const advice = withNodeOwner(adviceFor(first, snapshot), group);
+      const advice = withNodeOwner(adviceFor(first, snapshot), group, snapshot);
       findings.push({
         variant,
         title: group.length === 1 ? first.label : `${group.length} × ${first.label}`,
         severity: 'blocks',
         owner: packageOf(first),
-        location: bestLocation(group),
+        location: nodeOwnerPlace(group) ?? bestLocation(group),
         why: advice.why,
         fix: advice.fix,
         handles: group,
