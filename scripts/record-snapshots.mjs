@@ -180,7 +180,40 @@ const CASES = {
   'nest-app.run': () => underRun('families/nest-app.cjs'),
   'close-with-grace.run': () => underRun('families/close-with-grace.cjs', {}, 3000),
   'close-with-grace.probe': async () => (await probed((await startFixture('families/close-with-grace.cjs')).pid, { mercyMs: 3000 })).snapshot,
+  'busy-require-retry.probe': async () => (await probed((await startFixture('busy-require-retry.cjs', {}, { command: [process.execPath, '--no-opt', 'fixtures/busy-require-retry.cjs'] })).pid, { mercyMs: 3000 })).snapshot,
+  'bullmq-queue.handles': async () => handlesOf((await startFixture('holders/bullmq-queue.cjs')).pid),
+  // The open-world corpus: libraries with no rule, their owner read from the live objects.
+  'open-grpc-server.handles': async () => handlesOf((await startFixture('open-world/grpc-server.cjs', await peers())).pid),
+  'open-grpc-stream.handles': async () => handlesOf((await startFixture('open-world/grpc-stream.cjs', await peers())).pid),
+  'open-kysely-pg.handles': async () => handlesOf((await startFixture('open-world/kysely-pg.mjs')).pid),
+  'open-kysely-pg.run': () => underRun('open-world/kysely-pg.mjs'),
+  'open-pg-esm-pool.handles': async () => handlesOf((await startFixture('open-world/pg-esm-pool.mjs')).pid),
+  'open-postgres-js.handles': async () => handlesOf((await startFixture('open-world/postgres-js.mjs')).pid),
+  'open-eventsource.handles': async () => handlesOf((await startFixture('open-world/eventsource-client.mjs', await peers())).pid),
+  'open-generic-pool.handles': async () => handlesOf((await startFixture('open-world/generic-pool.cjs')).pid),
+  'open-worker-thread.handles': async () => handlesOf((await startFixture('open-world/worker-thread.mjs')).pid),
+  'open-watch-file.handles': async () => handlesOf((await startFixture('open-world/watch-file.cjs')).pid),
 };
+
+/** The open-world corpus's peers (gRPC, SMTP, HTTP event stream, HTTP/2, WebSocket), started once, their ports as the fixtures read them. */
+let peersStarted;
+async function peers() {
+  peersStarted ??= (async () => {
+    const child = spawn(process.execPath, ['fixtures/open-world/peers.cjs'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    process.once('exit', () => child.kill('SIGKILL'));
+    const ports = await new Promise((resolve, reject) => {
+      let output = '';
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        const match = /^READY (.*)\r?\n/m.exec(output);
+        if (match) resolve(JSON.parse(match[1]));
+      });
+      child.once('exit', () => reject(new Error(`the peers exited: ${output}`)));
+    });
+    return { GRPC_PORT: String(ports.grpc), SMTP_PORT: String(ports.smtp), HTTP_PORT: String(ports.http), H2_PORT: String(ports.h2), WS_PORT: String(ports.ws) };
+  })();
+  return peersStarted;
+}
 
 /** Rewrites the checkout's own paths to /app, in every string of the snapshot. */
 function portable(value) {
@@ -211,3 +244,4 @@ for (const [name, record] of Object.entries(CASES)) {
   }
 }
 process.exitCode = failed ? 1 : 0;
+if (peersStarted) process.exit();

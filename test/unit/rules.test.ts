@@ -32,6 +32,26 @@ import { sequelizeRule } from '../../src/explain/rules/sequelize.js';
 import { shutdownHelpersRule } from '../../src/explain/rules/shutdown-helpers.js';
 import { blamed, recorded, ruleCases } from './rule-cases.js';
 
+// Any library without a rule of its own (the open-world corpus, fixtures/open-world/): the owner
+// read from the live objects, the close call its prototype has, the app's line.
+const inferredOwnerRule = RULES.find((rule) => rule.id === 'inferred-owner')!;
+ruleCases(inferredOwnerRule, {
+  // pg has a family rule: an inferred pg Pool stays with it. Node's own objects stay generic.
+  valid: ['open-pg-esm-pool.handles', 'open-worker-thread.handles', 'open-watch-file.handles', 'bullmq-queue.handles', 'mongo-connected.run', 'pg-pool-idle.handles'],
+  invalid: [
+    { snapshot: 'open-grpc-server.handles', findings: [{ title: /^Server \(@grpc\/grpc-js@[\d.]+\): never closed — 1 server on 127\.0\.0\.1:\d+$/, package: '@grpc/grpc-js', location: blamed('open-world/grpc-server.cjs', 'app'), fix: /^`server\.tryShutdown\(callback\)` \(or `server\.forceShutdown\(\)` to end what is in flight at once\) in your shutdown handler/, handles: 1 }] },
+    { snapshot: 'open-grpc-stream.handles', findings: [{ package: '@grpc/grpc-js', location: blamed('open-world/grpc-stream.cjs', 'app'), fix: /^`stream\.cancel\(\)`, then `client\.close\(\)`/ }] },
+    // A wrapper over a driver (kysely over pg): named, with the driver's socket under it; in run mode too.
+    { snapshot: 'open-kysely-pg.handles', findings: [{ title: /^Kysely \(kysely@[\d.]+\): never closed — 1 socket to 127\.0\.0\.1:5432$/, package: 'kysely', location: blamed('open-world/kysely-pg.mjs', 'app'), why: /the app's `db` is a Kysely of kysely@/, fix: /^`await db\.destroy\(\)`/ }] },
+    { snapshot: 'open-kysely-pg.run', findings: [{ package: 'kysely', location: blamed('open-world/kysely-pg.mjs', 'app'), fix: /^`await db\.destroy\(\)`/ }] },
+    // No path: the connections live in a closure of `sql`; the app's one postgres object owns them.
+    { snapshot: 'open-postgres-js.handles', findings: [{ title: /^postgres@[\d.]+: never closed — 1 socket to 127\.0\.0\.1:5432, 1 timer/, package: 'postgres', location: blamed('open-world/postgres-js.mjs', 'app'), fix: /^`await sql\.(end|close)\(\)`/, handles: 2 }] },
+    // No reference at all: a connection of Node's own fetch, the one open library object that owns nothing else.
+    { snapshot: 'open-eventsource.handles', findings: [{ title: /^EventSource \(eventsource@[\d.]+\), most likely: never closed/, package: 'eventsource', location: blamed('open-world/eventsource-client.mjs', 'app'), why: /Node's own fetch \(undici\)/, fix: /^`events\.close\(\)`/ }] },
+    { snapshot: 'open-generic-pool.handles', findings: [{ package: 'generic-pool', fix: /^`await connections\.drain\(\); await connections\.clear\(\)`/ }] },
+  ],
+});
+
 // Libraries that wrap a driver: the library the app called is named, with its close call, and
 // the driver's and the library's internal handles are one finding.
 ruleCases(knexRule, {
@@ -98,7 +118,10 @@ ruleCases(shutdownHelpersRule, {
 
 ruleCases(busyMainThread, {
   valid: ['forgotten-interval.handles', 'python-thread.probe'],
-  invalid: [{ snapshot: 'busy-handler.probe', findings: [{ title: /^main thread busy in drainQueue$/, location: blamed('busy-handler.cjs', 'spin'), fix: /shutdown flag/ }] }],
+  invalid: [
+    { snapshot: 'busy-handler.probe', findings: [{ title: /^main thread busy in drainQueue$/, location: blamed('busy-handler.cjs', 'spin'), fix: /shutdown flag/ }] },
+    { snapshot: 'busy-require-retry.probe', findings: [{ title: /^main thread busy in loadPlugin, loading a module again and again$/, location: blamed('busy-require-retry.cjs', 'retry'), why: /module loader \(in [345] of 5 samples\)/, fix: /retry it with a delay/ }] },
+  ],
 });
 
 ruleCases(uwsgiWaitForHubRule, {
@@ -121,8 +144,12 @@ ruleCases(mongodbRule, {
 });
 
 ruleCases(bullmqRule, {
-  valid: ['redis-connected.handles', 'redis-reconnecting.run'],
-  invalid: [{ snapshot: 'bullmq-worker.run', findings: [{ package: 'bullmq', title: /2 sockets to 127\.0\.0\.1:6379/, fix: /await worker\.close\(\)/, location: blamed('bullmq-worker.cjs', 'client') }] }],
+  valid: ['redis-connected.handles', 'redis-reconnecting.run', 'open-kysely-pg.handles'],
+  invalid: [
+    { snapshot: 'bullmq-worker.run', findings: [{ package: 'bullmq', title: /2 sockets to 127\.0\.0\.1:6379/, fix: /await worker\.close\(\)/, location: blamed('bullmq-worker.cjs', 'client') }] },
+    // A Queue no path reaches: its package depends on ioredis, so the connection is BullMQ's, at the Queue's line.
+    { snapshot: 'bullmq-queue.handles', findings: [{ package: 'bullmq', location: blamed('holders/bullmq-queue.cjs', 'holder'), fix: /queue\.close\(\)/, handles: 1 }] },
+  ],
 });
 
 ruleCases(ioredisRule, {
