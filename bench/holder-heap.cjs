@@ -14,14 +14,7 @@ const redis = new Redis({ host: '127.0.0.1', port: 6379 });
 // ORPHAN=1: a second client no app variable holds (the walk finds no holder for it).
 if (process.env.ORPHAN === '1') (() => { new Redis({ host: '127.0.0.1', port: 6379 }).ping(); })();
 
-let last = performance.now();
-let longest = 0;
-setInterval(() => {
-  const now = performance.now();
-  longest = Math.max(longest, now - last - 2);
-  last = now;
-}, 2);
-process.on('SIGUSR2', () => { console.log(`GAP ${longest.toFixed(1)}`); longest = 0; });
+require('./heartbeat.cjs');
 process.on('SIGTERM', () => {});
 redis.ping().then(() => console.log('READY', JSON.stringify({ heapMb: Math.round(process.memoryUsage().heapUsed / 1048576), records: records.size })));
 module.exports = { cache: () => records, client: () => redis };

@@ -4,29 +4,13 @@
 // baseline is the same target through `handles --json` with RELOAD_DOCTOR_NO_HOLDERS=1), and the
 // target's own longest event-loop stall during the command (its 2 ms heartbeat). Goals: walk
 // ≤ 1 s in all, stall ≤ 200 ms.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { median, root } from './common.mjs';
+import { median, root, startStallTarget } from './common.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-async function startTarget(heapMb) {
-  const child = spawn(process.execPath, ['--max-old-space-size=4096', 'bench/holder-heap.cjs'], { cwd: root, env: { ...process.env, HEAP_MB: String(heapMb) }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (chunk) => { out += chunk; });
-  const ready = await new Promise((resolve) => { const timer = setInterval(() => { const m = /READY (.*)/.exec(out); if (m) { clearInterval(timer); resolve(JSON.parse(m[1])); } }, 20); });
-  const gap = async () => {
-    const before = out.length;
-    child.kill('SIGUSR2');
-    for (let i = 0; i < 100; i++) {
-      const m = /GAP ([\d.]+)/.exec(out.slice(before));
-      if (m) return Number(m[1]);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return NaN;
-  };
-  return { child, ready, gap };
-}
+const startTarget = (heapMb) => startStallTarget(['--max-old-space-size=4096', 'bench/holder-heap.cjs'], { HEAP_MB: String(heapMb) });
 
 function handles(pid, env = {}) {
   const started = performance.now();

@@ -139,20 +139,26 @@ export function collectInstances(this: { pathObjects?: unknown[] }, instances: A
 }
 
 /**
- * Whether the inspector may list this object's fields (Runtime.getProperties sends every own
- * value whole): not an array or a typed array (a Buffer's bytes are its fields), at most 200
- * own keys, no own string longer than 16 KB. Own descriptors only.
+ * For each object, whether the inspector may list its fields (Runtime.getProperties sends every
+ * own value whole): not an array or a typed array (a Buffer's bytes are its fields), at most 200
+ * own keys, no own string longer than 16 KB. Own descriptors only; one call for a whole batch.
  */
-export function fieldsAreSmall(this: unknown): boolean {
-  const object = this;
-  if (object === null || (typeof object !== 'object' && typeof object !== 'function') || Array.isArray(object) || ArrayBuffer.isView(object)) return false;
-  const keys = Reflect.ownKeys(object);
-  if (keys.length > 200) return false;
-  for (const key of keys) {
-    const descriptor = Object.getOwnPropertyDescriptor(object, key);
-    if (descriptor && typeof descriptor.value === 'string' && descriptor.value.length > 16 * 1024) return false;
+export function fieldsAreSmall(...objects: unknown[]): boolean[] {
+  const small = (object: unknown): boolean => {
+    if (object === null || (typeof object !== 'object' && typeof object !== 'function') || Array.isArray(object) || ArrayBuffer.isView(object)) return false;
+    const keys = Reflect.ownKeys(object);
+    if (keys.length > 200) return false;
+    for (const key of keys) {
+      const descriptor = Object.getOwnPropertyDescriptor(object, key);
+      if (descriptor && typeof descriptor.value === 'string' && descriptor.value.length > 16 * 1024) return false;
+    }
+    return true;
+  };
+  const answers: boolean[] = [];
+  for (const object of objects) {
+    try { answers.push(small(object)); } catch { answers.push(false); }
   }
-  return true;
+  return answers;
 }
 
 /** The #private edges the inspector read, as the walk takes them: object → [[#name, value]…]. Arguments come in threes. */

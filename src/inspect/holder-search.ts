@@ -78,7 +78,8 @@ export async function nameHoldersOf(handles: Handle[], context: HolderContext, n
       partial ||= second?.partial === true;
     }
   }
-  if (context.collectedId && isProxyId) {
+  // RELOAD_DOCTOR_NO_INFERENCE=1: the baseline of bench/inference.bench.mjs (the walk without the owner inference).
+  if (context.collectedId && isProxyId && process.env.RELOAD_DOCTOR_NO_INFERENCE !== '1') {
     await inferOwners(handles, paths, { client, group: context.group, timeoutMs: context.timeoutMs, collectedId: context.collectedId, isProxyId, urlOf: context.urlOf, resolver, roots: context.roots, readSource })
       .catch(bestEffort('reading what owns the held resources'));
   }

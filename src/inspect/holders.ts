@@ -172,7 +172,8 @@ async function packRoots(client: CdpClient, group: string, timeoutMs: number, fo
   }, timeoutMs);
   const isProxy = await referenceInTarget(client, proxyTest, [], group, timeoutMs).catch(bestEffort('finding util.types.isProxy', undefined));
   if (!array.result.objectId || !isProxy?.objectId) return undefined;
-  const edgesId = await followPrivateFields(client, group, timeoutMs, array.result.objectId, isProxy.objectId).catch(bestEffort('reading #private fields', undefined));
+  const edgesId = process.env.RELOAD_DOCTOR_NO_INFERENCE === '1' ? undefined
+    : await followPrivateFields(client, group, timeoutMs, array.result.objectId, isProxy.objectId).catch(bestEffort('reading #private fields', undefined));
   return { arrayId: array.result.objectId, isProxyId: isProxy.objectId, roots: found.map((f) => f.root), edgesId };
 }
 
@@ -200,12 +201,14 @@ async function followPrivateFields(client: CdpClient, group: string, timeoutMs: 
   for (let depth = 0; depth < PRIVATE_MAX_DEPTH && level.length > 0 && asked < PRIVATE_MAX_OBJECTS; depth++) {
     const batch = level.slice(0, PRIVATE_MAX_OBJECTS - asked);
     asked += batch.length;
-    // Asked of the target first: the inspector's answer carries every own value whole.
-    const answers = await Promise.all(batch.map(async (item) => {
-      const small = await client.send('Runtime.callFunctionOn', { functionDeclaration: fieldsAreSmall.toString(), objectId: item.objectId, returnByValue: true }, timeoutMs);
-      if (small.result.value !== true) return undefined;
-      return client.send('Runtime.getProperties', { objectId: item.objectId, ownProperties: true }, timeoutMs);
-    }).map((answer) => answer.catch(bestEffort('reading an object\'s fields', undefined))));
+    // Asked of the target first (one call for the batch): the inspector's answer carries every own value whole.
+    const checked = await client.send('Runtime.callFunctionOn', {
+      functionDeclaration: fieldsAreSmall.toString(), objectId: rootsId, arguments: batch.map((item) => ({ objectId: item.objectId })), returnByValue: true,
+    }, timeoutMs);
+    const small = Array.isArray(checked.result.value) ? checked.result.value : [];
+    const answers = await Promise.all(batch.map((item, at) => (small[at] === true
+      ? client.send('Runtime.getProperties', { objectId: item.objectId, ownProperties: true }, timeoutMs).catch(bestEffort('reading an object\'s fields', undefined))
+      : Promise.resolve(undefined))));
     const next: typeof level = [];
     answers.forEach((answer, at) => {
       const from = batch[at]!;
