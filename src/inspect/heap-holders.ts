@@ -1,6 +1,7 @@
-// --heap-snapshot: the explicit fallback for holders the walk cannot see (`#private` fields,
-// WeakMap values): a V8 heap snapshot of the target, searched backwards from each library
-// resource to the nearest app variable (a closure context's slot whose function is the app's).
+// --heap-snapshot: the explicit fallback for holders the walk cannot see (WeakMap values, and
+// #private fields past the bound of the inspector's own reading, private-fields.ts): a V8 heap
+// snapshot of the target, searched backwards from each library resource to the nearest app
+// variable (a closure context's slot whose function is the app's).
 // It freezes the target for seconds and costs memory (../shared/DESIGN.md: ~7 s at 66 MB of
 // heap, ~90 s at 540 MB, RSS up to ~10x the heap), so it is never the default: the estimate is
 // said first, and above the budget it is refused unless forced.
