@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, blamedLines, runCli, startFixture, stop } from './helpers.js';
-import { have, needs, type Need } from './needs.js';
+import { NODE_MAJORS, have, needs, type Need } from './needs.js';
 
 interface Case {
   file: string;
@@ -129,6 +129,26 @@ describe.each(['attach', 'run'] as Mode[])('%s mode, on the open-world corpus', 
       scores.push(result);
       expect(result.verdict, JSON.stringify(doc.verdict)).toBe(true);
       expect(result.innocent).toEqual([]);
+    });
+  }
+});
+
+/** A few of the corpus on every Node line the targets run (CommonJS and ES modules, a closure-held client, a Node object). */
+const ON_EVERY_LINE = ['grpc-server.cjs', 'croner-job.mjs', 'dgram-socket.cjs', 'postgres-js.mjs'];
+
+describe.each(NODE_MAJORS)('attach mode on Node %s', (_major, majorNeed, node) => {
+  for (const file of ON_EVERY_LINE) {
+    const c = HANGS.find((h) => h.file === file)!;
+    it(`${file}: owned by ${c.owner}, at the app's line, with its close call`, async (ctx) => {
+      if (majorNeed) needs(ctx, majorNeed);
+      if (c.need) needs(ctx, c.need);
+      const app = await startFixture(`open-world/${file}`, env, [], 'ignore', node);
+      await sleep(200);
+      const doc = (await runCli([String(app.pid), '--mercy', MERCY, '--json'])).json;
+      const result = score(c, 'attach', doc);
+      expect(result.verdict).toBe(true);
+      expect(result.innocent).toEqual([]);
+      expect([result.package, result.line, result.close], result.said).toEqual([true, true, true]);
     });
   }
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/reach/proc.js';
+import { isAlive, readCmdline } from '../../src/reach/proc.js';
 import { CLI, ROOT, blamedLine, blamedLines, freePort, processesMatching, runCli } from './helpers.js';
 import { needs } from './needs.js';
 
@@ -176,7 +176,8 @@ describe('reload-doctor run', () => {
     cli.stderr.on('data', (chunk) => { err += chunk; });
     for (let i = 0; i < 250 && !/READY/.test(err); i++) await sleep(20);
     const childPid = Number(/"childPid":(\d+)/.exec(err)![1]);
-    expect(processesMatching(marker).filter((pid) => pid !== cli.pid)).toHaveLength(1); // the service
+    const matching = processesMatching(marker).filter((pid) => pid !== cli.pid);
+    expect(matching, matching.map((pid) => `${pid}: ${readCmdline(pid).join(' ')}`).join(' | ')).toHaveLength(1); // the service
     cli.kill('SIGINT');
     const code = await new Promise((resolve) => cli.once('exit', resolve));
     expect(code).toBe(130);
