@@ -72,7 +72,8 @@ export async function prepareModuleRoots(client: CdpClient, group: string, timeo
   const listeners = await listenerRoots(client, group, timeoutMs, urlOf).catch(bestEffort('opening the process listeners\' scopes', []));
   const list = await referenceInTarget(client, appModuleFunctions, [MAX_MODULES], group, timeoutMs);
   for (const [file, fn] of await tuplesOf(client, list.objectId, timeoutMs)) {
-    const scope = typeof file?.value === 'string' && fn?.objectId ? await moduleScopeOf(client, fn.objectId, timeoutMs) : undefined;
+    const scope = typeof file?.value === 'string' && fn?.objectId
+      ? outerScopes(await scopesOf(client, fn.objectId, timeoutMs), file.value, 1).find((found) => found.root.scope === 'module')?.scopeId : undefined;
     if (scope) found.push({ root: { file: file!.value as string, scope: 'module' }, scopeId: scope });
   }
   const esm = await esmRoots(client, group, timeoutMs).catch(bestEffort('finding the ES modules', undefined));
@@ -184,12 +185,6 @@ async function scopesOf(client: CdpClient, functionId: string, timeoutMs: number
   if (!scopes) return [];
   const list = await client.send('Runtime.getProperties', { objectId: scopes, ownProperties: true }, timeoutMs);
   return (list.result ?? []).flatMap((s) => (s.value?.objectId ? [{ kind: String(s.value.description ?? ''), objectId: s.value.objectId }] : []));
-}
-
-/** A CommonJS module's own scope: the outermost closure around its functions (the module wrapper's). */
-async function moduleScopeOf(client: CdpClient, functionId: string, timeoutMs: number): Promise<string | undefined> {
-  const closures = (await scopesOf(client, functionId, timeoutMs)).filter((s) => s.kind === 'Closure' || s.kind.startsWith('Closure ('));
-  return closures.at(-1)?.objectId;
 }
 
 /** The way from an app variable to one resource: the keys, and the objects on it (indices into the walk's sink). */

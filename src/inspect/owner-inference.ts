@@ -107,14 +107,14 @@ export async function inferOwners(handles: Handle[], paths: ReadonlyMap<number, 
     const owner = handle.inferredOwner;
     if (!owner?.package) continue;
     const others = libraries.filter((i) => i.fact.made?.package?.name === owner.package!.name && i.holder.variable !== owner.variable).slice(0, 3);
-    if (others.length > 0) owner.alsoOpen = others.map((i) => ({ variable: i.holder.variable, className: i.fact.className.length >= 3 ? i.fact.className : '', close: i.close }));
+    if (others.length > 0) owner.alsoOpen = others.map((i) => ({ variable: i.holder.variable, className: readableClass(i.fact.className), close: i.close }));
   }
 }
 
 function ownerFrom(instance: Instance): InferredOwner {
   return {
     package: instance.fact.made!.package,
-    className: instance.fact.className.length >= 3 ? instance.fact.className : '',
+    className: readableClass(instance.fact.className),
     expression: instance.holder.variable,
     variable: instance.holder.variable,
     close: instance.close,
@@ -182,6 +182,11 @@ async function readObjectFacts(context: InferenceContext): Promise<ObjectFacts[]
   });
 }
 
+/** A class name as the words say it: a minified build's one- or two-letter name says nothing. */
+function readableClass(name: string): string {
+  return name.length >= 3 ? name : '';
+}
+
 /** Node's module for a script of its own: `node:internal/http2/core` → http2. */
 export function coreModuleOf(url: string): string | undefined {
   if (!url.startsWith('node:')) return undefined;
@@ -214,8 +219,7 @@ export function chooseOwner(path: HolderPath, facts: readonly ObjectFacts[]): In
     const expression = expressionOf(keys);
     return {
       ...(fact.made.package ? { package: fact.made.package } : { core: fact.made.core }),
-      // A minified build's one- or two-letter class name says nothing.
-      className: fact.className.length >= 3 ? fact.className : '',
+      className: readableClass(fact.className),
       ...(expression ? { expression } : {}),
       variable: keys[0]!,
       close,
